@@ -1,0 +1,130 @@
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .roles import Role
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known IANA time zone."), params={"value": value})
+
+
+class User(AbstractUser):
+    """A person in the organisation. Never deleted: offboarding deactivates."""
+
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True, default="", validators=[validate_time_zone]
+    )
+    offboarded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        ordering = ["first_name", "last_name", "username"]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+
+class Department(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(unique=True)
+    description = models.TextField(blank=True)
+    is_specialist_team = models.BooleanField(
+        default=False, help_text=_("Takes sensitive conversations and influencers.")
+    )
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_departments",
+        help_text=_("Receives escalations for this department's queue."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Workgroup(models.Model):
+    """The cross-department social media workgroup."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    slug = models.SlugField(unique=True)
+    description = models.TextField(blank=True)
+    supervisors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="supervised_workgroups",
+        blank=True,
+        help_text=_("Executives with direct oversight of this workgroup."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("supervise_workgroup", "Can supervise workgroups")]
+
+    def __str__(self):
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self, at=None):
+        at = at or timezone.now()
+        return self.filter(Q(started_at__lte=at), Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+
+
+class Membership(models.Model):
+    """A person holding a role, for a department, in a workgroup, for a
+    period. Several rows per person make a hybrid role. Admin and executive
+    memberships may have no workgroup: they hold organisation-wide."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="memberships")
+    workgroup = models.ForeignKey(
+        Workgroup, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(max_length=32, choices=Role.choices)
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["workgroup__name", "department__name", "user__username"]
+        permissions = [("manage_people", "Can manage people and structure")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gt=models.F("started_at")),
+                name="membership_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "department", "workgroup", "role"],
+                condition=Q(ended_at__isnull=True),
+                name="membership_one_open_per_role",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "ended_at"], name="membership_user_open"),
+            models.Index(fields=["workgroup", "ended_at"], name="membership_wg_open"),
+        ]
+
+    def __str__(self):
+        where = f" in {self.workgroup}" if self.workgroup_id else ""
+        return f"{self.user} - {self.get_role_display()} ({self.department}){where}"
+
+    @property
+    def is_active(self) -> bool:
+        now = timezone.now()
+        return self.started_at <= now and (self.ended_at is None or self.ended_at > now)

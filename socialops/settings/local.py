@@ -19,3 +19,6 @@ def _generated_secret_key() -> str:
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _generated_secret_key()
+# Serve static files straight from the apps while developing.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG

@@ -15,7 +15,15 @@ stop() {
   echo
   echo "Stopping the portal and the task cluster..."
   kill -TERM "$WEB_PID" "$QCLUSTER_PID" 2>/dev/null
-  wait "$WEB_PID" "$QCLUSTER_PID" 2>/dev/null
+  # django-q2 lets running tasks finish; give it a bounded grace period.
+  for _ in $(seq 1 20); do
+    kill -0 "$WEB_PID" 2>/dev/null || kill -0 "$QCLUSTER_PID" 2>/dev/null || break
+    sleep 0.5
+  done
+  pkill -KILL -P "$QCLUSTER_PID" 2>/dev/null
+  kill -KILL "$WEB_PID" "$QCLUSTER_PID" 2>/dev/null
+  wait 2>/dev/null
+  echo "Stopped."
   exit 0
 }
 trap stop INT TERM

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from .models import Department, Membership, User, Workgroup
 from .roles import Role
+from .services import sync_department_groups
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -91,6 +92,8 @@ def load_demo_organisation() -> dict[str, int]:
                 ended_at=None, defaults={"started_at": start},
             )
             created["memberships"] += was_created
+    for user in users.values():
+        sync_department_groups(user)
     for slug, usernames in SUPERVISORS.items():
         workgroups[slug].supervisors.add(*(users[u] for u in usernames))
     for slug, username in LEADS.items():

@@ -47,6 +47,11 @@ class Department(models.Model):
         related_name="led_departments",
         help_text=_("Receives escalations for this department's queue."),
     )
+    group = models.OneToOneField(
+        "auth.Group", null=True, blank=True, editable=False, on_delete=models.SET_NULL,
+        related_name="department",
+        help_text=_("Holds the department's members, so rights can be granted to the whole department."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -128,3 +133,29 @@ class Membership(models.Model):
     def is_active(self) -> bool:
         now = timezone.now()
         return self.started_at <= now and (self.ended_at is None or self.ended_at > now)
+
+
+class Notification(models.Model):
+    """An in-app notification (the bell): SLA warnings, approvals waiting,
+    mentions, security alerts. Higher apps create them through
+    ``accounts.services.notify``."""
+
+    class Level(models.TextChoices):
+        INFO = "info", _("Info")
+        WARNING = "warning", _("Warning")
+        ALERT = "alert", _("Alert")
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.INFO)
+    kind = models.CharField(max_length=64)
+    text = models.CharField(max_length=500)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox")]
+
+    def __str__(self):
+        return self.text

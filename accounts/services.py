@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from . import audit
-from .models import Department, Membership, User, Workgroup
+from .models import Department, Membership, Notification, User, Workgroup
 from .permissions import require_manage_people
 from .roles import ORGANISATION_WIDE_ROLES, Role
 
@@ -130,6 +130,31 @@ def workgroup_update(*, actor: User, workgroup: Workgroup, name: str | None = No
     return workgroup
 
 
+def department_group(department: Department):
+    """The auth group mirroring a department's active members (created on
+    first use). Rights granted to a department are granted to this group."""
+    from django.contrib.auth.models import Group
+
+    if department.group_id is None:
+        department.group, _created = Group.objects.get_or_create(name=f"department:{department.slug}")
+        department.save(update_fields=["group"])
+    return department.group
+
+
+def sync_department_groups(user: User) -> None:
+    """Puts ``user`` in the groups of exactly the departments they are an
+    active member of."""
+    active = set(Membership.objects.active().filter(user=user).values_list("department_id", flat=True))
+    wanted = [department_group(d) for d in Department.objects.filter(pk__in=active)] if user.is_active else []
+    current = set(user.groups.filter(name__startswith="department:"))
+    user.groups.remove(*(current - set(wanted)))
+    user.groups.add(*(set(wanted) - current))
+
+
+def notify(*, recipient: User, kind: str, text: str, url: str = "", level: str = "info") -> Notification:
+    return Notification.objects.create(recipient=recipient, kind=kind, text=text[:500], url=url, level=level)
+
+
 @transaction.atomic
 def membership_create(*, actor: User, user: User, department: Department, role: str,
                       workgroup: Workgroup | None = None, started_at: datetime | None = None,
@@ -155,6 +180,7 @@ def membership_create(*, actor: User, user: User, department: Department, role: 
         user=user, department=department, workgroup=workgroup, role=role,
         started_at=started_at, ended_at=ended_at,
     )
+    sync_department_groups(user)
     audit.record(actor=actor, action="membership.create", target=membership,
                  after={"user": user.pk, "department": department.pk,
                         "workgroup": workgroup.pk if workgroup else None, "role": role,
@@ -179,6 +205,7 @@ def membership_end(*, actor: User | None, membership: Membership, at: datetime |
     before = {"ended_at": membership.ended_at.isoformat() if membership.ended_at else None}
     membership.ended_at = at
     membership.save(update_fields=["ended_at"])
+    sync_department_groups(membership.user)
     audit.record(actor=actor, action="membership.end", target=membership, before=before,
                  after={"ended_at": at.isoformat()})
     return membership

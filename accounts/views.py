@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from socialops.forms import apply_service_errors
 from socialops.views import render_invalid
 
-from . import selectors, services
+from . import hooks, selectors, services
 from .forms import DepartmentForm, MembershipForm, PersonForm, UnlockForm, WorkgroupForm
 from .models import Department, Membership, User
 from .permissions import can_manage_people
@@ -154,8 +154,9 @@ def person_detail(request, pk):
     _require_admin(request)
     person = get_object_or_404(User, pk=pk)
     memberships = person.memberships.select_related("department", "workgroup").order_by("-ended_at", "role")
+    actions = [(label, reverse(url_name, args=[person.pk]), css) for label, url_name, css in hooks.PERSON_ACTIONS]
     return render(request, "accounts/person_detail.html", {
-        "person": person, "memberships": memberships,
+        "person": person, "memberships": memberships, "actions": actions,
         "membership_form": MembershipForm(initial={"user": person}),
     })
 

@@ -7,6 +7,7 @@ from . import views
 
 api_patterns = [
     path("", include("accounts.api.urls")),
+    path("", include("security.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -19,5 +20,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    path("", include("security.urls")),
     path("", include("accounts.urls")),
 ]

@@ -30,5 +30,6 @@ def test_production_refuses_to_start_without_allowed_hosts():
 
 def test_production_starts_with_its_environment():
     result = _import_production({"DJANGO_SECRET_KEY": "x" * 60, "DJANGO_ALLOWED_HOSTS": "portal.example.org",
-                                 "DATABASE_URL": "sqlite:///x"})
+                                 "DATABASE_URL": "sqlite:///x",
+                                 "SOCIALOPS_VAULT_KEYS": "a" * 43 + "="})
     assert result.returncode == 0, result.stderr

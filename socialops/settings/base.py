@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     # ours, lowest layer first
     "socialops",
     "accounts",
+    "security",
 ]
 
 MIDDLEWARE = [
@@ -225,3 +226,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# The organisation that owns every social account.
+SOCIALOPS_ORGANISATION_NAME = env.str("SOCIALOPS_ORGANISATION_NAME", default="Demo Organisation")
+# Credential vault keys (Fernet), newest first. local.py generates one into var/.
+SOCIALOPS_VAULT_KEYS = env.list("SOCIALOPS_VAULT_KEYS", default=[])
+# Publishing policy defaults (an admin changes per-account values on the account).
+SOCIALOPS_TRAINING_VALIDITY_DAYS = env.int("SOCIALOPS_TRAINING_VALIDITY_DAYS", default=365)
+SOCIALOPS_REVEAL_VISIBLE_MINUTES = env.int("SOCIALOPS_REVEAL_VISIBLE_MINUTES", default=15)
+SOCIALOPS_REVEAL_APPROVAL_VALID_HOURS = env.int("SOCIALOPS_REVEAL_APPROVAL_VALID_HOURS", default=24)
+SOCIALOPS_OFFBOARD_REVEAL_LOOKBACK_DAYS = env.int("SOCIALOPS_OFFBOARD_REVEAL_LOOKBACK_DAYS", default=90)
+OTP_TOTP_ISSUER = "SocialOps Portal"

@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403
 from .base import env
 
-for _required in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"):
+for _required in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "SOCIALOPS_VAULT_KEYS"):
     if not env.str(_required, default=""):
         raise ImproperlyConfigured(f"{_required} must be set in production")
 

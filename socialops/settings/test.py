@@ -1,10 +1,13 @@
 """Tests: SQLite unless DATABASE_URL points at PostgreSQL, background work
 run synchronously, fast password hashing."""
 
+from cryptography.fernet import Fernet
+
 from .base import *  # noqa: F403
 from .base import Q_CLUSTER, REST_FRAMEWORK, env
 
 DEBUG = False
+SOCIALOPS_VAULT_KEYS = [Fernet.generate_key().decode()]
 SECRET_KEY = "test-secret-key-not-for-production-0123456789-abcdefghijklmnop"
 DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from accounts.models import Department, Membership, User, Workgroup
 from accounts.roles import Role
+from accounts.services import sync_department_groups
 
 PASSWORD = "correct-horse-battery"
 
@@ -46,9 +47,15 @@ class WorkgroupFactory(factory.django.DjangoModelFactory):
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Membership
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     department = factory.SubFactory(DepartmentFactory)
     workgroup = factory.SubFactory(WorkgroupFactory)
     role = Role.DEPARTMENT_REPRESENTATIVE
     started_at = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(days=1))
+
+    @factory.post_generation
+    def department_group(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            sync_department_groups(obj.user)

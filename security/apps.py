@@ -1,0 +1,33 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SecurityConfig(AppConfig):
+    name = "security"
+    verbose_name = _("Security: rights, custody, audit")
+
+    def ready(self):
+        from accounts.roles import Role, extend_role_permissions
+        from socialops import navigation
+
+        from . import signals  # noqa: F401
+        from .permissions import can_view_audit, can_view_custody, is_security_admin
+
+        extend_role_permissions(Role.ADMIN, [
+            "security.view_socialaccount", "security.add_socialaccount", "security.change_socialaccount",
+            "security.add_trainingrecord", "security.view_trainingrecord", "security.view_auditevent",
+            "security.view_publishinggrant", "security.add_publishinggrant", "security.change_publishinggrant",
+        ])
+        extend_role_permissions(Role.EXECUTIVE, [
+            "security.view_socialaccount", "security.view_auditevent", "security.view_publishinggrant",
+            "security.view_trainingrecord",
+        ])
+        from accounts import hooks
+
+        if not any(a[1] == "security:offboard" for a in hooks.PERSON_ACTIONS):
+            hooks.PERSON_ACTIONS.append((_("Offboard"), "security:offboard", "danger"))
+        navigation.register(_("Accounts & rights"), "security:account-list", order=50, visible=lambda u: True)
+        navigation.register(_("My access"), "security:my-access", order=55, visible=lambda u: True)
+        navigation.register(_("Custody"), "security:custody", order=60, visible=can_view_custody)
+        navigation.register(_("Training"), "security:training", order=65, visible=is_security_admin)
+        navigation.register(_("Audit"), "security:audit", order=70, visible=can_view_audit)

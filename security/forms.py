@@ -1,0 +1,71 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Department, User
+
+from .models import Capability, Platform
+
+
+class SocialAccountForm(forms.Form):
+    platform = forms.ChoiceField(label=_("Platform"), choices=Platform.choices)
+    handle = forms.CharField(label=_("Handle"), max_length=200)
+    display_name = forms.CharField(label=_("Display name"), max_length=200, required=False)
+    departments = forms.ModelMultipleChoiceField(label=_("Departments that use it"), queryset=Department.objects.all(),
+                                                 required=False, widget=forms.CheckboxSelectMultiple)
+    max_publishers = forms.IntegerField(label=_("Maximum publishers"), min_value=1, max_value=50, initial=3)
+    rotation_days = forms.IntegerField(label=_("Rotate credentials every (days)"), min_value=1, max_value=3650,
+                                       initial=90)
+
+
+class SocialAccountEditForm(SocialAccountForm):
+    status = forms.ChoiceField(label=_("Status"), choices=[("active", _("Active")), ("suspended", _("Suspended")),
+                                                           ("retired", _("Retired"))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["platform"]
+        del self.fields["handle"]
+
+
+class GrantForm(forms.Form):
+    capability = forms.ChoiceField(label=_("Right"), choices=Capability.choices)
+    user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.filter(is_active=True), required=False)
+    department = forms.ModelChoiceField(label=_("or department (draft only)"), queryset=Department.objects.all(),
+                                        required=False)
+    expires_at = forms.DateTimeField(label=_("Until (optional)"), required=False,
+                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reason = forms.CharField(label=_("Reason (on record)"), max_length=500)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("user") and not data.get("department"):
+            self.add_error("user", _("Choose a person or a department."))
+        if data.get("user") and data.get("department"):
+            self.add_error("department", _("Choose a person or a department, not both."))
+        return data
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (on record)"), max_length=500)
+
+
+class TrainingRecordForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.filter(is_active=True))
+    course = forms.CharField(label=_("Course"), max_length=200, initial="Social media training")
+    completed_on = forms.DateField(label=_("Completed on"), widget=forms.DateInput(attrs={"type": "date"}))
+    notes = forms.CharField(label=_("Notes"), max_length=500, required=False)
+
+
+class OffboardForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (on record)"), max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+    confirm = forms.BooleanField(label=_("I understand this ends all of this person's access now."))
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(label=_("Actor"), required=False)
+    action = forms.CharField(label=_("Action"), required=False)
+    account = forms.IntegerField(label=_("Account id"), required=False, min_value=1)
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

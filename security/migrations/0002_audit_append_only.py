@@ -1,0 +1,39 @@
+"""On PostgreSQL the audit table refuses UPDATE and DELETE: append-only in
+the database itself, not just in the code."""
+
+from django.db import migrations
+
+CREATE = """
+CREATE OR REPLACE FUNCTION security_auditevent_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'security_auditevent is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+
+DROP TRIGGER IF EXISTS security_auditevent_append_only ON security_auditevent;
+CREATE TRIGGER security_auditevent_append_only
+    BEFORE UPDATE OR DELETE ON security_auditevent
+    FOR EACH ROW EXECUTE FUNCTION security_auditevent_append_only();
+"""
+
+DROP = """
+DROP TRIGGER IF EXISTS security_auditevent_append_only ON security_auditevent;
+DROP FUNCTION IF EXISTS security_auditevent_append_only();
+"""
+
+
+def create_trigger(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE)
+
+
+def drop_trigger(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("security", "0001_initial")]
+
+    operations = [migrations.RunPython(create_trigger, drop_trigger)]

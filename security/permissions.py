@@ -1,0 +1,113 @@
+"""Who may do what on a social account.
+
+A capability holds when *both* the django-guardian object permission exists
+(for the user directly or through their department's group) *and* a
+current PublishingGrant backs it. Guardian gives the fast object-permission
+machinery; the grant record carries expiry, so an expired grant stops
+working at its expiry without any job having to run."""
+
+from django.db.models import Q
+from rest_framework import permissions
+
+from accounts.models import Membership
+from accounts.selectors import is_admin, is_executive
+
+from .models import Capability, Custodian, PublishingGrant, SocialAccount
+
+SECURITY_ADMIN_PERM = "security.change_socialaccount"
+VIEW_ALL_ACCOUNTS_PERM = "security.view_socialaccount"
+VIEW_AUDIT_PERM = "security.view_auditevent"
+
+
+def is_security_admin(user) -> bool:
+    return user.is_authenticated and user.is_active and user.has_perm(SECURITY_ADMIN_PERM)
+
+
+def can_view_all_accounts(user) -> bool:
+    return user.is_authenticated and user.is_active and user.has_perm(VIEW_ALL_ACCOUNTS_PERM)
+
+
+def can_view_audit(user) -> bool:
+    return user.is_authenticated and user.is_active and user.has_perm(VIEW_AUDIT_PERM)
+
+
+def active_department_ids(user) -> list[int]:
+    cached = getattr(user, "_socialops_department_ids", None)
+    if cached is None:
+        cached = list(Membership.objects.active().filter(user=user).values_list("department_id", flat=True))
+        user._socialops_department_ids = cached
+    return cached
+
+
+def current_grants_for(user):
+    """Grants that apply to ``user`` now: their own, and their departments'."""
+    return PublishingGrant.objects.current().filter(
+        Q(user=user) | Q(department_id__in=active_department_ids(user))
+    )
+
+
+def has_capability(user, capability: str, account: SocialAccount) -> bool:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    capability = Capability(capability)
+    if capability in (Capability.PUBLISH, Capability.REPLY) and account.status != SocialAccount.Status.ACTIVE:
+        return False
+    if not user.has_perm(capability.perm, account):
+        return False
+    return current_grants_for(user).filter(account=account, capability=capability).exists()
+
+
+def can_draft(user, account) -> bool:
+    return has_capability(user, Capability.DRAFT, account)
+
+
+def can_reply(user, account) -> bool:
+    return has_capability(user, Capability.REPLY, account)
+
+
+def can_publish(user, account) -> bool:
+    return has_capability(user, Capability.PUBLISH, account)
+
+
+def can_approve(user, account) -> bool:
+    return has_capability(user, Capability.APPROVE, account)
+
+
+def can_manage_rights(user, account) -> bool:
+    """Admins grant on every account; `manage` holders on theirs."""
+    return is_security_admin(user) or has_capability(user, Capability.MANAGE, account)
+
+
+def is_custodian(user, account) -> bool:
+    return Custodian.objects.filter(account=account, user=user, removed_at__isnull=True).exists()
+
+
+def can_view_custody(user, account=None) -> bool:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if is_security_admin(user) or is_executive(user):
+        return True
+    if account is None:
+        return Custodian.objects.filter(user=user, removed_at__isnull=True).exists()
+    return is_custodian(user, account)
+
+
+def can_manage_custody(user, account) -> bool:
+    return is_security_admin(user)
+
+
+def can_set_credential(user, account) -> bool:
+    return is_security_admin(user) or is_custodian(user, account)
+
+
+def can_break_glass(user) -> bool:
+    return user.is_authenticated and user.is_active and is_executive(user)
+
+
+def can_offboard(user) -> bool:
+    return is_admin(user)
+
+
+class CanViewAuditEvents(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return can_view_audit(request.user)

@@ -22,7 +22,12 @@ class SecurityConfig(AppConfig):
             "security.view_socialaccount", "security.view_auditevent", "security.view_publishinggrant",
             "security.view_trainingrecord",
         ])
-        from accounts import hooks
+        from accounts import demo_hooks, hooks
+
+        from .demo import load_demo_security
+
+        if load_demo_security not in demo_hooks.SEEDERS:
+            demo_hooks.SEEDERS.append(load_demo_security)
 
         if not any(a[1] == "security:offboard" for a in hooks.PERSON_ACTIONS):
             hooks.PERSON_ACTIONS.append((_("Offboard"), "security:offboard", "danger"))

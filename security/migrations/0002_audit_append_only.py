@@ -23,14 +23,19 @@ DROP FUNCTION IF EXISTS security_auditevent_append_only();
 """
 
 
-def create_trigger(apps, schema_editor):
+def _run(schema_editor, sql):
+    # A raw cursor with no parameters: the '%' in RAISE must not be read as a placeholder.
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
+def create_trigger(apps, schema_editor):
+    _run(schema_editor, CREATE)
 
 
 def drop_trigger(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+    _run(schema_editor, DROP)
 
 
 class Migration(migrations.Migration):

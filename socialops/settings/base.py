@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "socialops",
     "accounts",
     "security",
+    "inbox",
 ]
 
 MIDDLEWARE = [

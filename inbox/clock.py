@@ -1,0 +1,168 @@
+"""Service-time arithmetic: SLA clocks that run only while a channel is
+watched.
+
+A ``WindowSpec`` is a plain description of a service window (time zone,
+periods per weekday in local minutes, holidays, closures), so the arithmetic
+can be tested without a database. Open intervals are built per local day and
+converted to UTC through zoneinfo, which handles daylight-saving changes: a
+period on a 25-hour day is an hour longer, a local time skipped in spring
+simply never happens."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays as holidays_lib
+
+MAX_DAYS_AHEAD = 800  # a window with no opening at all must not loop forever
+
+
+class NeverOpen(Exception):
+    """The window has no open time in the horizon searched."""
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    time_zone: str = "UTC"
+    always_open: bool = False
+    # weekday (0 = Monday) -> ((opens_minute, closes_minute), ...)
+    periods: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    holiday_country: str = ""
+    holiday_subdivision: str = ""
+    closures: tuple[tuple[datetime, datetime], ...] = ()
+    extra_holidays: frozenset[date] = frozenset()
+
+    def __hash__(self):
+        return hash((self.time_zone, self.always_open, tuple(sorted(self.periods.items())), self.holiday_country,
+                     self.holiday_subdivision, self.closures, self.extra_holidays))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+@lru_cache(maxsize=256)
+def _holiday_calendar(country: str, subdivision: str, year: int):
+    try:
+        return holidays_lib.country_holidays(country, subdiv=subdivision or None, years=year)
+    except NotImplementedError:
+        return {}
+
+
+def is_holiday(spec: WindowSpec, day: date) -> bool:
+    if day in spec.extra_holidays:
+        return True
+    if not spec.holiday_country:
+        return False
+    return day in _holiday_calendar(spec.holiday_country, spec.holiday_subdivision, day.year)
+
+
+def _local(day: date, minute: int, tz: ZoneInfo) -> datetime:
+    if minute >= 1440:
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz)
+
+
+def _subtract_closures(start: datetime, end: datetime, closures) -> list[tuple[datetime, datetime]]:
+    pieces = [(start, end)]
+    for c_start, c_end in closures:
+        next_pieces = []
+        for a, b in pieces:
+            if c_end <= a or c_start >= b:
+                next_pieces.append((a, b))
+                continue
+            if a < c_start:
+                next_pieces.append((a, c_start))
+            if c_end < b:
+                next_pieces.append((c_end, b))
+        pieces = next_pieces
+    return pieces
+
+
+def open_intervals(spec: WindowSpec, start: datetime, end: datetime | None = None) -> Iterator[tuple[datetime, datetime]]:
+    """Open intervals in UTC that end after ``start`` (clipped to it), in
+    order, until ``end`` (or without end)."""
+    start = start.astimezone(UTC)
+    if spec.always_open:
+        for a, b in _subtract_closures(start, end or datetime.max.replace(tzinfo=UTC), sorted(spec.closures)):
+            yield a, b
+        return
+    tz = spec.tz
+    closures = sorted(spec.closures)
+    day = start.astimezone(tz).date() - timedelta(days=1)  # a period may run over local midnight in UTC terms
+    for _ in range(MAX_DAYS_AHEAD):
+        if end is not None and _local(day, 0, tz).astimezone(UTC) >= end:
+            return
+        if not is_holiday(spec, day):
+            for opens, closes in spec.periods.get(day.weekday(), ()):
+                a = _local(day, opens, tz).astimezone(UTC)
+                b = _local(day, closes, tz).astimezone(UTC)
+                if b <= start or b <= a:
+                    continue
+                a = max(a, start)
+                if end is not None:
+                    if a >= end:
+                        return
+                    b = min(b, end)
+                yield from _subtract_closures(a, b, closures)
+        day += timedelta(days=1)
+    if end is None:
+        raise NeverOpen("The service window has no open time in the next two years.")
+
+
+def add_service_minutes(spec: WindowSpec, start: datetime, minutes: float) -> datetime:
+    """The instant when ``minutes`` of service time have passed since
+    ``start``. Friday 16:45 + 30 min in a 9:00-17:00 window is Monday 9:15."""
+    remaining = timedelta(minutes=minutes)
+    if remaining <= timedelta(0):
+        # zero minutes: due at the next open instant
+        for a, _b in open_intervals(spec, start):
+            return a
+    for a, b in open_intervals(spec, start):
+        span = b - a
+        if span >= remaining:
+            return a + remaining
+        remaining -= span
+    raise NeverOpen("The service window has no open time in the next two years.")
+
+
+def service_minutes_between(spec: WindowSpec, start: datetime, end: datetime) -> float:
+    """Minutes of service time between two instants (0 if end <= start)."""
+    if end <= start:
+        return 0.0
+    total = timedelta(0)
+    for a, b in open_intervals(spec, start, end):
+        total += b - a
+    return total.total_seconds() / 60
+
+
+def is_open_at(spec: WindowSpec, instant: datetime) -> bool:
+    for a, b in open_intervals(spec, instant, instant + timedelta(minutes=1)):
+        return a <= instant < b
+    return False
+
+
+def spec_for_account(account) -> WindowSpec:
+    """The WindowSpec of an account's service window (24/7 when it has none)."""
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        window = account.service_window
+    except (ObjectDoesNotExist, AttributeError):  # no window: the channel is always watched
+        window = None
+    if window is None:
+        return WindowSpec(always_open=True)
+    periods: dict[int, list[tuple[int, int]]] = {}
+    for period in window.periods.all():
+        periods.setdefault(period.weekday, []).append((period.opens_minute, period.closes_minute))
+    closures = tuple((c.starts_at.astimezone(UTC), c.ends_at.astimezone(UTC)) for c in window.closures.all())
+    return WindowSpec(
+        time_zone=window.time_zone,
+        always_open=window.always_open,
+        periods={k: tuple(sorted(v)) for k, v in periods.items()},
+        holiday_country=window.holiday_country,
+        holiday_subdivision=window.holiday_subdivision,
+        closures=closures,
+    )

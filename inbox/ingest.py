@@ -1,0 +1,326 @@
+"""The one ingest service every path goes through: the Mastodon poller, the
+signed webhook, the bulk API and ``import_messages``.
+
+Idempotent on (social account, platform message id); a batch keeps its
+valid items and reports each invalid one with its index, field and reason.
+Text is stored exactly as received. Work is done in bulk: a constant number
+of queries per batch, whatever its size."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from security.models import SocialAccount
+
+from . import routing, sla, triage
+from .models import Author, Conversation, ConversationEvent, Message, MessageKind, RoutingDecision
+
+MAX_TEXT = 20_000
+MAX_BATCH = 5_000
+
+
+@dataclass
+class ItemError:
+    index: int
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "field": self.field, "reason": self.reason}
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    duplicates: int = 0
+    errors: list[ItemError] = field(default_factory=list)
+    conversations_created: int = 0
+    conversations_reopened: int = 0
+    message_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"created": self.created, "duplicates": self.duplicates, "rejected": len({e.index for e in self.errors}),
+                "conversations_created": self.conversations_created,
+                "conversations_reopened": self.conversations_reopened,
+                "errors": [e.as_dict() for e in self.errors]}
+
+
+@dataclass
+class IncomingMessage:
+    index: int
+    platform_message_id: str
+    text: str
+    sent_at: datetime
+    kind: str
+    author_id: str
+    author_handle: str
+    author_name: str
+    followers: int
+    verified: bool
+    thread_id: str
+    in_reply_to: str
+    language: str
+    url: str
+    raw: dict
+
+
+def _str(item: dict, key: str, *, required=False, max_length=200, errors=None, index=0) -> str:
+    value = item.get(key)
+    if value is None or value == "":
+        if required:
+            errors.append(ItemError(index, key, "This field is required."))
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        errors.append(ItemError(index, key, "Must be a string."))
+        return ""
+    if len(value) > max_length:
+        errors.append(ItemError(index, key, f"At most {max_length} characters."))
+        return ""
+    return value
+
+
+def validate_item(index: int, item) -> tuple[IncomingMessage | None, list[ItemError]]:
+    errors: list[ItemError] = []
+    if not isinstance(item, dict):
+        return None, [ItemError(index, "non_field_errors", "Each message must be a JSON object.")]
+    pmid = _str(item, "platform_message_id", required=True, errors=errors, index=index)
+    text = item.get("text")
+    if text is None:
+        errors.append(ItemError(index, "text", "This field is required."))
+        text = ""
+    elif not isinstance(text, str):
+        errors.append(ItemError(index, "text", "Must be a string."))
+        text = ""
+    elif len(text) > MAX_TEXT:
+        errors.append(ItemError(index, "text", f"At most {MAX_TEXT} characters."))
+    elif "\x00" in text:
+        errors.append(ItemError(index, "text", "Must not contain NUL characters."))
+    sent_at = None
+    raw_sent = item.get("sent_at")
+    if not raw_sent:
+        errors.append(ItemError(index, "sent_at", "This field is required."))
+    else:
+        try:
+            sent_at = parse_datetime(raw_sent) if isinstance(raw_sent, str) else None
+        except ValueError:
+            sent_at = None
+        if sent_at is None:
+            errors.append(ItemError(index, "sent_at", "Must be an ISO 8601 date and time."))
+        elif timezone.is_naive(sent_at):
+            errors.append(ItemError(index, "sent_at", "Must include a time zone offset (e.g. Z or +02:00)."))
+    kind = item.get("kind") or MessageKind.MENTION
+    if kind not in MessageKind.values:
+        errors.append(ItemError(index, "kind", f"Must be one of {', '.join(MessageKind.values)}."))
+    author = item.get("author")
+    author_id = author_handle = author_name = ""
+    followers, verified = 0, False
+    if not isinstance(author, dict):
+        errors.append(ItemError(index, "author", "Must be an object with at least id and handle."))
+    else:
+        author_id = _str(author, "id", required=True, errors=errors, index=index)
+        author_handle = _str(author, "handle", required=True, errors=errors, index=index)
+        author_name = _str(author, "display_name", errors=errors, index=index)
+        raw_followers = author.get("followers", 0)
+        if isinstance(raw_followers, bool) or not isinstance(raw_followers, int) or raw_followers < 0:
+            errors.append(ItemError(index, "author.followers", "Must be a whole number, 0 or more."))
+        else:
+            followers = min(raw_followers, 2_000_000_000)
+        verified = bool(author.get("verified", False))
+        for e in errors:
+            if e.field in ("id", "handle", "display_name"):
+                e.field = f"author.{e.field}"
+    thread_id = _str(item, "thread_id", errors=errors, index=index, max_length=250)
+    in_reply_to = _str(item, "in_reply_to", errors=errors, index=index)
+    language = _str(item, "language", errors=errors, index=index, max_length=8)
+    url = _str(item, "url", errors=errors, index=index, max_length=500)
+    if url and not url.startswith(("https://", "http://")):
+        errors.append(ItemError(index, "url", "Must be an http(s) address."))
+    if errors:
+        return None, errors
+    return IncomingMessage(index=index, platform_message_id=pmid, text=text, sent_at=sent_at, kind=kind,
+                           author_id=author_id, author_handle=author_handle, author_name=author_name,
+                           followers=followers, verified=verified, thread_id=thread_id, in_reply_to=in_reply_to,
+                           language=language, url=url, raw=item), []
+
+
+def thread_key_for(message: IncomingMessage) -> str:
+    if message.kind == MessageKind.DIRECT:
+        return f"dm:{message.author_id}"
+    return f"thread:{message.thread_id or message.in_reply_to or message.platform_message_id}"
+
+
+def ingest_messages(*, account: SocialAccount, items: list, source: str = "api") -> IngestResult:
+    """Stores new inbound messages for ``account``. Safe to call again with
+    the same items: what is already stored is counted as a duplicate."""
+    result = IngestResult()
+    if not isinstance(items, list):
+        result.errors.append(ItemError(0, "non_field_errors", "Expected a JSON list of messages."))
+        return result
+    if len(items) > MAX_BATCH:
+        result.errors.append(ItemError(MAX_BATCH, "non_field_errors", f"At most {MAX_BATCH} messages per batch."))
+        items = items[:MAX_BATCH]
+    valid: list[IncomingMessage] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        message, errors = validate_item(index, item)
+        if errors:
+            result.errors.extend(errors)
+            continue
+        if message.platform_message_id in seen:
+            result.duplicates += 1
+            continue
+        seen.add(message.platform_message_id)
+        valid.append(message)
+    if valid:
+        _store(account, valid, result, source)
+    return result
+
+
+@transaction.atomic
+def _store(account: SocialAccount, valid: list[IncomingMessage], result: IngestResult, source: str) -> None:
+    # One writer per account at a time: the duplicate check below stays exact.
+    SocialAccount.objects.select_for_update().filter(pk=account.pk).first()
+    existing = set(Message.objects.filter(account=account, platform_message_id__in=[m.platform_message_id
+                                                                                    for m in valid])
+                   .values_list("platform_message_id", flat=True))
+    fresh = [m for m in valid if m.platform_message_id not in existing]
+    result.duplicates += len(valid) - len(fresh)
+    if not fresh:
+        return
+    fresh.sort(key=lambda m: (m.sent_at, m.index))
+    now = timezone.now()
+
+    authors = _upsert_authors(account.platform, fresh)
+    terms = triage.sensitive_terms()
+    model = triage.active_model()
+    settings_row = triage.TriageSettings.current()
+    results = {m.index: triage.triage_text(m.text, language_hint=m.language, terms=terms, model=model)
+               for m in fresh}
+
+    keys = {thread_key_for(m) for m in fresh}
+    conversations = {c.thread_key: c for c in Conversation.objects.filter(account=account, thread_key__in=keys)
+                     .select_related("author")}
+    book, rules, spec = sla.PolicyBook(), routing.RuleBook(), sla.spec_for_account(account)
+    new_conversations: list[Conversation] = []
+    first_text: dict[str, str] = {}
+    for message in fresh:
+        key = thread_key_for(message)
+        if key in conversations:
+            continue
+        triaged = results[message.index]
+        author = authors[message.author_id]
+        conversation = Conversation(
+            account=account, thread_key=key, author=author, subject=message.text[:200],
+            intent=triaged.intent, intent_source=triaged.classified_by, sentiment=triaged.sentiment,
+            sentiment_score=triaged.sentiment_score, language=triaged.language,
+            is_influencer=triage.is_influencer(author.followers, author.verified, settings_row),
+            is_sensitive=triaged.is_sensitive, sensitive_categories=triaged.sensitive_categories,
+            created_at=now, last_message_at=message.sent_at, opened_at=message.sent_at,
+        )
+        sla.start_clocks(conversation, at=message.sent_at, spec=spec, book=book)
+        conversations[key] = conversation
+        new_conversations.append(conversation)
+        first_text[key] = message.text
+    decisions = [routing.route(c, first_text[c.thread_key], rules) for c in new_conversations]
+    Conversation.objects.bulk_create(new_conversations)
+    for decision in decisions:
+        decision.conversation_id = decision.conversation.pk
+    RoutingDecision.objects.bulk_create(decisions)
+    result.conversations_created = len(new_conversations)
+
+    messages = []
+    for message in fresh:
+        triaged = results[message.index]
+        conversation = conversations[thread_key_for(message)]
+        messages.append(Message(
+            conversation=conversation, account=account, platform_message_id=message.platform_message_id,
+            direction=Message.Direction.INBOUND, kind=message.kind, author=authors[message.author_id],
+            text=message.text, language=triaged.language, url=message.url, in_reply_to=message.in_reply_to,
+            sent_at=message.sent_at, received_at=now, sentiment_score=triaged.sentiment_score,
+            sentiment=triaged.sentiment, intent=triaged.intent, classified_by=triaged.classified_by,
+            raw={"source": source},
+        ))
+    Message.objects.bulk_create(messages, batch_size=1000)
+    result.created = len(messages)
+    result.message_ids = [m.pk for m in messages if m.pk]
+
+    # Bring every touched conversation up to date (counts, preview, reopen, escalation).
+    new_keys = {c.thread_key for c in new_conversations}
+    touched: dict[str, Conversation] = {}
+    events, escalations = [], []
+    for message in fresh:
+        key = thread_key_for(message)
+        conversation = conversations[key]
+        touched[key] = conversation
+        conversation.message_count += 1
+        if message.sent_at >= conversation.last_message_at or key in new_keys:
+            conversation.last_message_at = max(conversation.last_message_at, message.sent_at)
+            conversation.last_message_preview = message.text[:200]
+            triaged = results[message.index]
+            conversation.sentiment, conversation.sentiment_score = triaged.sentiment, triaged.sentiment_score
+        if key in new_keys:
+            continue
+        triaged = results[message.index]
+        if conversation.status in (Conversation.Status.RESOLVED, Conversation.Status.CLOSED):
+            previous = conversation.status
+            conversation.status = Conversation.Status.OPEN
+            sla.start_clocks(conversation, at=message.sent_at, spec=spec, book=book)
+            events.append(ConversationEvent(conversation=conversation, kind="reopened",
+                                            data={"from": previous, "by_message": message.platform_message_id}))
+            result.conversations_reopened += 1
+        elif conversation.status == Conversation.Status.WAITING:
+            conversation.status = Conversation.Status.OPEN
+            sla.resume(conversation, at=message.sent_at, spec=spec)
+            events.append(ConversationEvent(conversation=conversation, kind="customer_replied", data={}))
+        if triaged.is_sensitive and not conversation.is_sensitive:
+            conversation.is_sensitive = True
+            conversation.sensitive_categories = triaged.sensitive_categories
+            if conversation.intent_source != "agent":
+                conversation.intent, conversation.intent_source = triaged.intent, triaged.classified_by
+            escalations.append(routing.route(conversation, message.text, rules))
+    for conversation in touched.values():
+        if not conversation.last_message_preview:
+            conversation.last_message_preview = conversation.subject
+        sla.set_next_check(conversation)
+    Conversation.objects.bulk_update(
+        list(touched.values()),
+        ["message_count", "last_message_at", "last_message_preview", "sentiment", "sentiment_score", "status",
+         "is_sensitive", "sensitive_categories", "intent", "intent_source", "department", "priority", "opened_at",
+         "first_response_due_at", "first_response_warn_at", "first_response_at", "first_response_service_minutes",
+         "resolution_due_at", "resolution_warn_at", "resolved_at", "sla_paused_at", "sla_warned", "sla_breached",
+         "sla_next_check_at"],
+        batch_size=500,
+    )
+    RoutingDecision.objects.bulk_create(escalations)
+    ConversationEvent.objects.bulk_create(events)
+
+
+def _upsert_authors(platform: str, messages: list[IncomingMessage]) -> dict[str, Author]:
+    latest: dict[str, IncomingMessage] = {}
+    for message in messages:
+        latest[message.author_id] = message
+    existing = {a.external_id: a for a in Author.objects.filter(platform=platform, external_id__in=list(latest))}
+    to_create, to_update = [], []
+    for external_id, message in latest.items():
+        author = existing.get(external_id)
+        if author is None:
+            to_create.append(Author(platform=platform, external_id=external_id, handle=message.author_handle,
+                                    display_name=message.author_name, followers=message.followers,
+                                    verified=message.verified))
+        elif (author.handle, author.display_name, author.followers, author.verified) != (
+                message.author_handle, message.author_name, message.followers, message.verified):
+            author.handle, author.display_name = message.author_handle, message.author_name
+            author.followers, author.verified = message.followers, message.verified
+            to_update.append(author)
+    if to_create:
+        Author.objects.bulk_create(to_create, ignore_conflicts=True)
+        existing.update({a.external_id: a for a in Author.objects.filter(
+            platform=platform, external_id__in=[a.external_id for a in to_create])})
+    if to_update:
+        Author.objects.bulk_update(to_update, ["handle", "display_name", "followers", "verified"])
+    return existing

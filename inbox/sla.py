@@ -1,0 +1,119 @@
+"""SLA policies applied to conversations: due and warning instants in
+service time, pause while waiting on the customer, first response, the
+next instant the sweep must look at."""
+
+from datetime import datetime
+
+from django.conf import settings
+
+from .clock import WindowSpec, add_service_minutes, service_minutes_between, spec_for_account
+from .models import Conversation, Intent, SlaPolicy
+
+# Defaults from the domain notes; admins change them as SlaPolicy rows.
+DEFAULT_TARGETS = {
+    Intent.SIMPLE_QUERY: (30, 8 * 60),
+    Intent.INQUIRY: (48 * 60, 5 * 24 * 60),
+    Intent.COMPLAINT: (48 * 60, 5 * 24 * 60),
+}
+OTHER_TARGETS = (4 * 60, 48 * 60)
+
+
+def warn_fraction() -> float:
+    return getattr(settings, "SOCIALOPS_SLA_WARN_FRACTION", 0.8)
+
+
+class PolicyBook:
+    """All SLA policies, loaded once (per batch or per sweep)."""
+
+    def __init__(self):
+        self.by_key = {(p.intent, p.account_id): p for p in SlaPolicy.objects.all()}
+
+    def targets(self, intent: str, account_id: int | None) -> tuple[int, int]:
+        policy = self.by_key.get((intent, account_id)) or self.by_key.get((intent, None))
+        if policy is not None:
+            return policy.first_response_minutes, policy.resolution_minutes
+        return DEFAULT_TARGETS.get(intent, OTHER_TARGETS)
+
+
+def start_clocks(conversation: Conversation, *, at: datetime, spec: WindowSpec, book: PolicyBook) -> None:
+    """Starts a new SLA cycle at ``at`` (a new conversation or a reopened one)."""
+    first_minutes, resolution_minutes = book.targets(conversation.intent, conversation.account_id)
+    conversation.opened_at = at
+    conversation.first_response_at = None
+    conversation.first_response_service_minutes = None
+    conversation.first_response_due_at = add_service_minutes(spec, at, first_minutes)
+    conversation.first_response_warn_at = add_service_minutes(spec, at, first_minutes * warn_fraction())
+    conversation.resolution_due_at = add_service_minutes(spec, at, resolution_minutes)
+    conversation.resolution_warn_at = add_service_minutes(spec, at, resolution_minutes * warn_fraction())
+    conversation.resolved_at = None
+    conversation.sla_paused_at = None
+    conversation.sla_warned = False
+    conversation.sla_breached = False
+    set_next_check(conversation)
+
+
+def retarget(conversation: Conversation, *, spec: WindowSpec, book: PolicyBook) -> None:
+    """The intent changed: recompute the targets from the cycle's start."""
+    first_response_at = conversation.first_response_at
+    start_clocks(conversation, at=conversation.opened_at, spec=spec, book=book)
+    if first_response_at:
+        conversation.first_response_at = first_response_at
+        conversation.first_response_service_minutes = service_minutes_between(
+            spec, conversation.opened_at, first_response_at)
+    set_next_check(conversation)
+
+
+def record_first_response(conversation: Conversation, *, at: datetime, spec: WindowSpec) -> None:
+    if conversation.first_response_at is None:
+        conversation.first_response_at = at
+        conversation.first_response_service_minutes = service_minutes_between(spec, conversation.opened_at, at)
+        conversation.sla_warned = False
+        set_next_check(conversation)
+
+
+def pause(conversation: Conversation, *, at: datetime) -> None:
+    if conversation.sla_paused_at is None:
+        conversation.sla_paused_at = at
+        conversation.sla_next_check_at = None
+
+
+def resume(conversation: Conversation, *, at: datetime, spec: WindowSpec) -> None:
+    """Moves the resolution deadline by the service time spent waiting."""
+    if conversation.sla_paused_at is None:
+        return
+    paused = conversation.sla_paused_at
+    if conversation.resolution_due_at and not conversation.sla_breached:
+        remaining = service_minutes_between(spec, paused, conversation.resolution_due_at)
+        warn_remaining = service_minutes_between(spec, paused, conversation.resolution_warn_at)
+        conversation.resolution_due_at = add_service_minutes(spec, at, remaining)
+        conversation.resolution_warn_at = add_service_minutes(spec, at, warn_remaining)
+    conversation.sla_paused_at = None
+    set_next_check(conversation)
+
+
+def set_next_check(conversation: Conversation) -> None:
+    """The next instant the sweep must look at this conversation (indexed)."""
+    if not conversation.is_open or conversation.sla_paused_at is not None:
+        conversation.sla_next_check_at = None
+        return
+    if conversation.first_response_at is None:
+        due, warn = conversation.first_response_due_at, conversation.first_response_warn_at
+    else:
+        due, warn = conversation.resolution_due_at, conversation.resolution_warn_at
+    if conversation.sla_breached or due is None:
+        conversation.sla_next_check_at = None
+    elif not conversation.sla_warned and warn is not None:
+        conversation.sla_next_check_at = warn
+    else:
+        conversation.sla_next_check_at = due
+
+
+def spec_cache():
+    cache: dict[int, WindowSpec] = {}
+
+    def get(account) -> WindowSpec:
+        if account.pk not in cache:
+            cache[account.pk] = spec_for_account(account)
+        return cache[account.pk]
+
+    return get

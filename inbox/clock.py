@@ -19,7 +19,7 @@ import holidays as holidays_lib
 MAX_DAYS_AHEAD = 800  # a window with no opening at all must not loop forever
 
 
-class NeverOpen(Exception):
+class NeverOpenError(Exception):
     """The window has no open time in the horizon searched."""
 
 
@@ -81,7 +81,9 @@ def _subtract_closures(start: datetime, end: datetime, closures) -> list[tuple[d
     return pieces
 
 
-def open_intervals(spec: WindowSpec, start: datetime, end: datetime | None = None) -> Iterator[tuple[datetime, datetime]]:
+def open_intervals(
+    spec: WindowSpec, start: datetime, end: datetime | None = None
+) -> Iterator[tuple[datetime, datetime]]:
     """Open intervals in UTC that end after ``start`` (clipped to it), in
     order, until ``end`` (or without end)."""
     start = start.astimezone(UTC)
@@ -109,7 +111,7 @@ def open_intervals(spec: WindowSpec, start: datetime, end: datetime | None = Non
                 yield from _subtract_closures(a, b, closures)
         day += timedelta(days=1)
     if end is None:
-        raise NeverOpen("The service window has no open time in the next two years.")
+        raise NeverOpenError("The service window has no open time in the next two years.")
 
 
 def add_service_minutes(spec: WindowSpec, start: datetime, minutes: float) -> datetime:
@@ -125,7 +127,7 @@ def add_service_minutes(spec: WindowSpec, start: datetime, minutes: float) -> da
         if span >= remaining:
             return a + remaining
         remaining -= span
-    raise NeverOpen("The service window has no open time in the next two years.")
+    raise NeverOpenError("The service window has no open time in the next two years.")
 
 
 def service_minutes_between(spec: WindowSpec, start: datetime, end: datetime) -> float:

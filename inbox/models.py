@@ -419,6 +419,9 @@ class ConversationTag(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["conversation", "tag"], name="conversation_tag_unique")]
 
+    def __str__(self):
+        return f"{self.tag_id} on {self.conversation_id}"
+
 
 class Note(models.Model):
     """An internal note; never sent to the customer."""

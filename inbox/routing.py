@@ -17,8 +17,8 @@ class RuleBook:
         settings_row = TriageSettings.current()
         self.default = settings_row.default_department or Department.objects.order_by("pk").first()
 
-    def decide(self, conversation: Conversation, text: str) -> tuple[RoutingRule | None, str, Department | None, int, str]:
-        """(rule, rule_name, department, priority, reason)."""
+    def decide(self, conversation: Conversation, text: str) -> tuple:
+        """(rule or None, rule_name, department, priority, reason)."""
         if (conversation.is_sensitive or conversation.is_influencer) and self.specialists is not None:
             why = []
             if conversation.is_sensitive:

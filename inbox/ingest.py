@@ -232,6 +232,9 @@ def _store(account: SocialAccount, valid: list[IncomingMessage], result: IngestR
         decision.conversation_id = decision.conversation.pk
     RoutingDecision.objects.bulk_create(decisions)
     result.conversations_created = len(new_conversations)
+    from .services import assign_round_robin
+
+    assign_round_robin(new_conversations)
 
     messages = []
     for message in fresh:

@@ -479,6 +479,7 @@ class Reply(models.Model):
     review_comment = models.CharField(max_length=1000, blank=True)
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     platform_message_id = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -497,12 +498,13 @@ class ConnectorState(models.Model):
     after the messages before it are stored; back-off after 429/5xx."""
 
     account = models.OneToOneField(SocialAccount, on_delete=models.CASCADE, related_name="connector_state")
+    base_url = models.URLField(blank=True, help_text=_("The platform's API address, e.g. https://mastodon.social"))
+    polling_enabled = models.BooleanField(default=False)
     cursor = models.JSONField(default=dict, blank=True)
     backoff_until = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
-    webhook_secret_hint = models.CharField(max_length=8, blank=True)
 
     def __str__(self):
         return f"Connector state of {self.account}"
@@ -520,3 +522,15 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return self.delivery_id
+
+
+class QueueSettings(models.Model):
+    """Per department queue: optional round-robin auto-assignment."""
+
+    department = models.OneToOneField(Department, on_delete=models.CASCADE, related_name="queue_settings")
+    auto_assign = models.BooleanField(default=False)
+    last_assigned = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+
+    def __str__(self):
+        return f"Queue of {self.department}"

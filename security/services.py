@@ -412,47 +412,63 @@ def reveal_request_cancel(*, actor: User | None, request: RevealRequest, reason:
     return request
 
 
-@transaction.atomic
 def reveal_perform(*, actor: User, request: RevealRequest, password: str, otp_token: str) -> tuple[str, datetime]:
     """Shows an approved secret once to its requester, after password and
     TOTP. Returns (plaintext, visible_until). The credential becomes due for
-    rotation."""
-    request = RevealRequest.objects.select_for_update().select_related("credential__account").get(pk=request.pk)
+    rotation.
+
+    The checks that must leave a trace when they fail (an approval that has
+    expired, a wrong authenticator code counted by django-otp's throttling)
+    run outside the reveal's transaction, so a refusal does not roll them back."""
+    request = RevealRequest.objects.select_related("credential__account").get(pk=request.pk)
     if request.requester_id != actor.pk:
         raise PermissionDenied(_("Only the requester may reveal."))
     if request.status != RevealRequest.Status.APPROVED:
         raise ValidationError({"status": _("This request is not approved (or was already revealed).")})
     approval_valid_until = request.decided_at + timedelta(hours=settings.SOCIALOPS_REVEAL_APPROVAL_VALID_HOURS)
     if timezone.now() > approval_valid_until:
-        request.status = RevealRequest.Status.EXPIRED
-        request.save(update_fields=["status"])
+        with transaction.atomic():
+            expired = RevealRequest.objects.filter(pk=request.pk, status=RevealRequest.Status.APPROVED).update(
+                status=RevealRequest.Status.EXPIRED)
+            if expired:
+                _audit(actor, "reveal.expire", request, account=request.credential.account,
+                       before={"status": "approved"}, after={"status": "expired"})
         raise ValidationError({"status": _("The approval has expired: ask again.")})
     _require_second_factor(actor, password, otp_token)
-    credential = request.credential
-    plaintext = vault.decrypt(credential.ciphertext, label=f"#{credential.pk} ({credential})")
-    now = timezone.now()
-    request.status = RevealRequest.Status.REVEALED
-    request.revealed_at = now
-    request.visible_until = now + timedelta(minutes=settings.SOCIALOPS_REVEAL_VISIBLE_MINUTES)
-    request.save(update_fields=["status", "revealed_at", "visible_until"])
-    _force_rotation(credential, f"revealed to {actor.get_username()}")
-    _audit(actor, "reveal.perform", request, account=credential.account, before={"status": "approved"},
-           after={"status": "revealed", "credential": credential.pk, "rotation_due": True})
+    with transaction.atomic():
+        request = RevealRequest.objects.select_for_update().select_related("credential__account").get(pk=request.pk)
+        if request.status != RevealRequest.Status.APPROVED:  # revealed by a concurrent call meanwhile
+            raise ValidationError({"status": _("This request is not approved (or was already revealed).")})
+        credential = request.credential
+        plaintext = vault.decrypt(credential.ciphertext, label=f"#{credential.pk} ({credential})")
+        now = timezone.now()
+        request.status = RevealRequest.Status.REVEALED
+        request.revealed_at = now
+        request.visible_until = now + timedelta(minutes=settings.SOCIALOPS_REVEAL_VISIBLE_MINUTES)
+        request.save(update_fields=["status", "revealed_at", "visible_until"])
+        _force_rotation(credential, f"revealed to {actor.get_username()}")
+        _audit(actor, "reveal.perform", request, account=credential.account, before={"status": "approved"},
+               after={"status": "revealed", "credential": credential.pk, "rotation_due": True})
     return plaintext, request.visible_until
 
 
-@transaction.atomic
 def break_glass(*, actor: User, credential: Credential, reason: str, password: str,
                 otp_token: str) -> tuple[str, datetime, RevealRequest]:
     """An executive reveals alone in an emergency. Every custodian and admin
     is alerted at once, in the portal and by email; the credential becomes
-    due for rotation."""
+    due for rotation. The second factor is checked before the transaction so
+    django-otp's failure count survives a refusal."""
     if not can_break_glass(actor):
         raise PermissionDenied(_("Only executives may break the glass."))
     reason = (reason or "").strip()
     if len(reason) < 10:
         raise ValidationError({"reason": _("Explain the emergency (at least 10 characters).")})
     _require_second_factor(actor, password, otp_token)
+    with transaction.atomic():
+        return _break_glass_reveal(actor, credential, reason)
+
+
+def _break_glass_reveal(actor: User, credential: Credential, reason: str) -> tuple[str, datetime, RevealRequest]:
     now = timezone.now()
     visible_until = now + timedelta(minutes=settings.SOCIALOPS_REVEAL_VISIBLE_MINUTES)
     request = RevealRequest.objects.create(

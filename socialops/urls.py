@@ -8,6 +8,7 @@ from . import views
 api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("security.api.urls")),
+    path("", include("inbox.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -21,5 +22,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("", include("security.urls")),
+    path("inbox/", include("inbox.urls")),
     path("", include("accounts.urls")),
 ]

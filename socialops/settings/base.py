@@ -188,6 +188,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SocialAccountStatusEnum": "security.models.SocialAccount.Status",
+        "RevealRequestStatusEnum": "security.models.RevealRequest.Status",
+        "ConversationStatusEnum": "inbox.models.Conversation.Status",
+        "ReplyStatusEnum": "inbox.models.Reply.Status",
+    },
 }
 
 # django-guardian: no anonymous user row, permissions checked explicitly.

@@ -38,7 +38,7 @@ def test_role_capability_matrix(role, capability, make_member, admin_user, clien
     assert api.get(f"/api/social-accounts/{mine.pk}/").status_code == 200
     assert api.get(f"/api/social-accounts/{other.pk}/").status_code == 404
     access = client.get(reverse("security:my-access")).content.decode()
-    assert str(mine) in access and capability.label in access and str(other) not in access
+    assert str(mine) in access and str(capability.label) in access and str(other) not in access
 
     # doing: only `manage` grants on its own account; elsewhere 404, without it 403
     target = make_member()

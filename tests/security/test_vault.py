@@ -108,3 +108,26 @@ def test_setting_a_credential_needs_admin_or_custodian(make_member, admin_user):
     services.custodian_add(actor=admin_user, account=account, user=custodian)
     services.credential_set(actor=custodian, account=account, kind="api_token", secret="tok")
     assert services.credential_for_connector(account=account, kind="api_token") == "tok"
+
+
+@pytest.mark.django_db
+def test_wrong_authenticator_codes_are_counted_by_django_otp(admin_user, make_member):
+    from security.models import RevealRequest
+    from tests.accounts.factories import PASSWORD
+    from tests.security.factories import totp_device
+
+    account = SocialAccountFactory()
+    first, second = make_member(Role.COMMUNITY_MANAGER), make_member(Role.EXECUTIVE)
+    for person in (first, second):
+        services.custodian_add(actor=admin_user, account=account, user=person)
+    credential = services.credential_set(actor=admin_user, account=account, kind="password", secret=SECRET)
+    device = totp_device(first)
+    request = services.reveal_request_create(actor=first, credential=credential, reason="campaign login needed")
+    services.reveal_request_decide(actor=second, request=request, approve=True)
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        services.reveal_perform(actor=first, request=request, password=PASSWORD, otp_token="000000")
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 1
+    assert RevealRequest.objects.get(pk=request.pk).status == "approved"

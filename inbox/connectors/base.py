@@ -1,0 +1,68 @@
+"""The connector interface: one per platform.
+
+A connector fetches new mentions, comments and direct messages since a
+cursor, sends a reply, and publishes a post (used by the strategy app). It
+reads credentials only through ``security.services.credential_for_connector``:
+people never hold the password."""
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class ConnectorError(Exception):
+    """A platform call failed. ``retry_after`` (seconds) says when to try again
+    for a transient failure (429, 5xx, network); None means permanent."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        return self.retry_after is not None
+
+
+class NoConnectorError(ConnectorError):
+    """No connector can talk to this platform: replies must be posted by hand."""
+
+
+@dataclass
+class FetchResult:
+    """Items in the ingest service's input format, and the cursor to store
+    once they are safely ingested."""
+
+    items: list[dict] = field(default_factory=list)
+    cursor: dict = field(default_factory=dict)
+
+
+class Connector(Protocol):
+    platform: str
+
+    def fetch(self, account, cursor: dict) -> FetchResult: ...
+
+    def send_reply(self, account, *, conversation, text: str, idempotency_key: str) -> str:
+        """Posts ``text`` as a reply in ``conversation``; returns the platform id.
+        The same idempotency key must never produce two posts."""
+        ...
+
+    def publish(self, account, *, text: str, idempotency_key: str) -> str: ...
+
+
+_registry: dict[str, Connector] = {}
+
+
+def register(connector: Connector) -> None:
+    _registry[connector.platform] = connector
+
+
+def connector_for(platform: str) -> Connector:
+    try:
+        return _registry[platform]
+    except KeyError:
+        raise NoConnectorError(
+            f"No connector sends to {platform} yet: post the reply on the platform by hand and mark it sent."
+        ) from None
+
+
+def unregister(platform: str) -> None:
+    _registry.pop(platform, None)

@@ -1,0 +1,61 @@
+"""Who may see and do what in the shared inbox.
+
+Seeing follows the workgroup: a conversation belongs to its department's
+queue; supervisors and the people who run the channels see every queue.
+Doing follows the rights on the social account (security app): `reply`
+sends, `draft` submits for approval, `reply` or `approve` approves. A reply
+in a sensitive conversation needs a specialist's approval."""
+
+from accounts.roles import Role
+from accounts.selectors import user_roles
+from security.permissions import active_department_ids, can_approve, can_draft, can_reply
+
+VIEW_ALL_PERM = "inbox.view_all_conversations"
+MANAGE_ROUTING_PERM = "inbox.change_routingrule"
+
+
+def can_view_all(user) -> bool:
+    return user.is_authenticated and user.is_active and user.has_perm(VIEW_ALL_PERM)
+
+
+def is_specialist(user) -> bool:
+    return Role.SPECIALIST in user_roles(user)
+
+
+def can_view_conversation(user, conversation) -> bool:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return (can_view_all(user) or conversation.assignee_id == user.pk
+            or conversation.department_id in active_department_ids(user))
+
+
+def can_work_conversation(user, conversation) -> bool:
+    """Claim, assign, change status, tag, note: anyone who sees it."""
+    return can_view_conversation(user, conversation)
+
+
+def reply_mode(user, conversation) -> str:
+    """'send', 'approval' or 'none': what the composer offers this user."""
+    account = conversation.account
+    if can_reply(user, account):
+        if conversation.is_sensitive and not is_specialist(user):
+            return "approval"
+        return "send"
+    if can_draft(user, account):
+        return "approval"
+    return "none"
+
+
+def can_approve_reply(user, reply) -> bool:
+    account = reply.conversation.account
+    if reply.author_id == user.pk:
+        return False
+    if not (can_reply(user, account) or can_approve(user, account)):
+        return False
+    if reply.needs_specialist and not is_specialist(user):
+        return False
+    return True
+
+
+def can_manage_routing(user) -> bool:
+    return user.is_authenticated and user.is_active and user.has_perm(MANAGE_ROUTING_PERM)

@@ -1,0 +1,7 @@
+from django.urls import include, path
+
+app_name = "inbox"
+
+urlpatterns = [
+    path("", include("inbox.urls_pages")),
+]

@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("notifications/", views.notifications, name="notifications"),
     path("workgroups/", views.workgroup_list, name="workgroup-list"),
     path("workgroups/new/", views.workgroup_form, name="workgroup-create"),
     path("workgroups/<slug:slug>/", views.workgroup_detail, name="workgroup-detail"),

@@ -5,10 +5,12 @@ from django.db.models import Prefetch
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from socialops import dashboard as dashboard_panels
 from socialops.forms import apply_service_errors
 from socialops.views import render_invalid
 
@@ -33,7 +35,17 @@ def _require_admin(request):
 @login_required
 def dashboard(request):
     context = selectors.dashboard_for(request.user)
+    context["panels"] = dashboard_panels.panels_for(request.user)
     return render(request, "accounts/dashboard.html", context)
+
+
+@login_required
+def notifications(request):
+    if request.method == "POST":
+        request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+        return redirect("notifications")
+    items = request.user.notifications.all()[:100]
+    return render(request, "accounts/notifications.html", {"items": items})
 
 
 @login_required

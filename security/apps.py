@@ -31,6 +31,16 @@ class SecurityConfig(AppConfig):
 
         if not any(a[1] == "security:offboard" for a in hooks.PERSON_ACTIONS):
             hooks.PERSON_ACTIONS.append((_("Offboard"), "security:offboard", "danger"))
+        from socialops import dashboard
+
+        from . import selectors
+
+        dashboard.register("custody-at-risk", "security/panel_custody.html", order=80,
+                           context=lambda user: {"at_risk": selectors.accounts_at_risk()},
+                           visible=lambda user: is_security_admin(user) and bool(selectors.accounts_at_risk()))
+        dashboard.register("reveals-waiting", "security/panel_reveals.html", order=70,
+                           context=lambda user: {"waiting": list(selectors.reveal_requests_waiting_for(user))},
+                           visible=lambda user: selectors.reveal_requests_waiting_for(user).exists())
         navigation.register(_("Accounts & rights"), "security:account-list", order=50, visible=lambda u: True)
         navigation.register(_("My access"), "security:my-access", order=55, visible=lambda u: True)
         navigation.register(_("Custody"), "security:custody", order=60, visible=can_view_custody)

@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "socialops.context_processors.navigation_entries",
+                "socialops.context_processors.unread_notifications",
             ],
         },
     },

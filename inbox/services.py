@@ -426,7 +426,7 @@ def sla_sweep(*, now=None, batch: int = 500) -> dict:
     now = now or timezone.now()
     warned = breached = 0
     with transaction.atomic():
-        due = list(Conversation.objects.select_for_update(skip_locked=True)
+        due = list(Conversation.objects.select_for_update(skip_locked=True, of=("self",))
                    .filter(sla_next_check_at__lte=now).select_related("account", "department__lead", "author")
                    .order_by("sla_next_check_at")[:batch])
         for conversation in due:

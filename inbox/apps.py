@@ -7,11 +7,17 @@ class InboxConfig(AppConfig):
     verbose_name = _("Shared inbox")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from accounts.roles import Role, extend_role_permissions
         from security.hooks import OFFBOARDING_HOOKS
         from socialops import navigation
 
+        from .connectors import load_builtin
         from .services import offboarding_release_work
+
+        load_builtin()
+        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="inbox-schedules")
 
         everyone_sees = ["inbox.view_all_conversations"]
         for role in (Role.ADMIN, Role.EXECUTIVE, Role.SOCIAL_MEDIA_MANAGER, Role.COMMUNITY_MANAGER):
@@ -24,3 +30,9 @@ class InboxConfig(AppConfig):
         if offboarding_release_work not in OFFBOARDING_HOOKS:
             OFFBOARDING_HOOKS.append(offboarding_release_work)
         navigation.register(_("Inbox"), "inbox:list", order=10, visible=lambda user: True)
+
+
+def _ensure_schedules(sender, **kwargs):
+    from .tasks import ensure_schedules
+
+    ensure_schedules()

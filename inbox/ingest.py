@@ -130,7 +130,12 @@ def validate_item(index: int, item) -> tuple[IncomingMessage | None, list[ItemEr
             errors.append(ItemError(index, "author.followers", "Must be a whole number, 0 or more."))
         else:
             followers = min(raw_followers, 2_000_000_000)
-        verified = bool(author.get("verified", False))
+        raw_verified = author.get("verified", False)
+        if isinstance(raw_verified, str) and raw_verified.lower() in ("true", "false", "1", "0", ""):
+            raw_verified = raw_verified.lower() in ("true", "1")
+        if not isinstance(raw_verified, bool | int) or raw_verified not in (True, False, 0, 1):
+            errors.append(ItemError(index, "author.verified", "Must be true or false."))
+        verified = bool(raw_verified) if raw_verified in (True, False, 0, 1) else False
         for e in errors:
             if e.field in ("id", "handle", "display_name"):
                 e.field = f"author.{e.field}"
@@ -162,7 +167,8 @@ def ingest_messages(*, account: SocialAccount, items: list, source: str = "api")
         result.errors.append(ItemError(0, "non_field_errors", "Expected a JSON list of messages."))
         return result
     if len(items) > MAX_BATCH:
-        result.errors.append(ItemError(MAX_BATCH, "non_field_errors", f"At most {MAX_BATCH} messages per batch."))
+        result.errors.extend(ItemError(index, "non_field_errors", f"At most {MAX_BATCH} messages per batch: "
+                                       "send the rest in another batch.") for index in range(MAX_BATCH, len(items)))
         items = items[:MAX_BATCH]
     valid: list[IncomingMessage] = []
     seen: set[str] = set()
@@ -269,14 +275,16 @@ def _store(account: SocialAccount, valid: list[IncomingMessage], result: IngestR
         if key in new_keys:
             continue
         triaged = results[message.index]
-        if conversation.status in (Conversation.Status.RESOLVED, Conversation.Status.CLOSED):
+        after_resolution = conversation.resolved_at is None or message.sent_at > conversation.resolved_at
+        if conversation.status in (Conversation.Status.RESOLVED, Conversation.Status.CLOSED) and after_resolution:
             previous = conversation.status
             conversation.status = Conversation.Status.OPEN
             sla.start_clocks(conversation, at=message.sent_at, spec=spec, book=book)
             events.append(ConversationEvent(conversation=conversation, kind="reopened",
                                             data={"from": previous, "by_message": message.platform_message_id}))
             result.conversations_reopened += 1
-        elif conversation.status == Conversation.Status.WAITING:
+        elif conversation.status == Conversation.Status.WAITING and (
+                conversation.sla_paused_at is None or message.sent_at > conversation.sla_paused_at):
             conversation.status = Conversation.Status.OPEN
             sla.resume(conversation, at=message.sent_at, spec=spec)
             events.append(ConversationEvent(conversation=conversation, kind="customer_replied", data={}))

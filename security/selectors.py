@@ -141,13 +141,15 @@ def custody_overview(user) -> list[dict]:
     ).select_related("credential", "requester"):
         open_reveals[reveal.credential.account_id].append(reveal)
     executives = executive_ids()
+    accounts = list(accounts)
+    with_totp = users_with_totp({c.user_id for a in accounts for c in a.current_custodians})
     return [
         {
             "account": account,
             "custodians": account.current_custodians,
             "credentials": account.credential_list,
             "open_reveals": open_reveals[account.pk],
-            "at_risk": custody_risks(account.current_custodians, executives),
+            "at_risk": custody_risks(account.current_custodians, executives, with_totp),
         }
         for account in accounts
     ]
@@ -157,7 +159,16 @@ def executive_ids() -> set[int]:
     return set(Membership.objects.active().filter(role=Role.EXECUTIVE).values_list("user_id", flat=True))
 
 
-def custody_risks(custodians, executives: set[int] | None = None) -> list[str]:
+def users_with_totp(user_ids) -> set[int]:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return set(TOTPDevice.objects.filter(user_id__in=list(user_ids), confirmed=True)
+               .values_list("user_id", flat=True))
+
+
+def custody_risks(custodians, executives: set[int] | None = None, with_totp: set[int] | None = None) -> list[str]:
+    """Why an account's custody is at risk: fewer than two active custodians,
+    no executive among them, custodians who cannot reveal (no TOTP)."""
     executives = executive_ids() if executives is None else executives
     risks = []
     active = [c for c in custodians if c.user.is_active]
@@ -165,6 +176,10 @@ def custody_risks(custodians, executives: set[int] | None = None) -> list[str]:
         risks.append(f"only {len(active)} custodian{'s' if len(active) != 1 else ''} (at least 2 needed)")
     if not any(c.user_id in executives for c in active):
         risks.append("no executive among the custodians")
+    with_totp = users_with_totp(c.user_id for c in active) if with_totp is None else with_totp
+    missing = sorted(str(c.user) for c in active if c.user_id not in with_totp)
+    if missing:
+        risks.append("no TOTP set up: " + ", ".join(missing))
     return risks
 
 
@@ -174,8 +189,10 @@ def accounts_at_risk() -> list[dict]:
     accounts = SocialAccount.objects.exclude(status=SocialAccount.Status.RETIRED).prefetch_related(
         Prefetch("custodians", queryset=Custodian.objects.filter(removed_at__isnull=True).select_related("user"),
                  to_attr="current_custodians"))
+    accounts = list(accounts)
+    with_totp = users_with_totp({c.user_id for a in accounts for c in a.current_custodians})
     for account in accounts:
-        risks = custody_risks(account.current_custodians, executives)
+        risks = custody_risks(account.current_custodians, executives, with_totp)
         if risks:
             result.append({"account": account, "risks": risks})
     return result

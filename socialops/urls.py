@@ -22,6 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("", include("security.urls")),
+    path("inbox/", include("inbox.urls_webhooks")),
     path("inbox/", include("inbox.urls")),
     path("", include("accounts.urls")),
 ]

@@ -93,3 +93,51 @@ def test_ingest_works_in_bulk_not_per_message(account, django_assert_max_num_que
     with django_assert_max_num_queries(60):
         result = ingest_messages(account=account, items=[item(f"b{n}", author=f"b{n}") for n in range(300)])
     assert result.created == 300
+
+
+@pytest.mark.django_db
+def test_an_older_message_does_not_reopen_a_resolved_conversation(account, admin_user):
+    ingest_messages(account=account, items=[item("1", "My parcel is late")])
+    conversation = Conversation.objects.get()
+    conversation_set_status(actor=admin_user, conversation=conversation, status="resolved")
+    # a late webhook retry of something sent before the resolution
+    ingest_messages(account=account, items=[item("0", "earlier", thread_id="1", sent_at="2026-11-27T09:00:00Z")])
+    conversation.refresh_from_db()
+    assert conversation.status == "resolved" and conversation.message_count == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value,ok,verified", [("false", True, False), ("true", True, True), (False, True, False),
+                                               ("maybe", False, None), ([], False, None)])
+def test_verified_flag_is_read_strictly(account, value, ok, verified):
+    from inbox.models import Author
+
+    result = ingest_messages(account=account, items=[{**item("1"), "author": {"id": "v", "handle": "@v",
+                                                                              "verified": value}}])
+    assert (result.created == 1) is ok
+    if ok:
+        assert Author.objects.get(external_id="v").verified is verified
+    else:
+        assert result.errors[0].field == "author.verified"
+
+
+@pytest.mark.django_db
+def test_oversized_batch_reports_every_item_left_out(account):
+    from inbox import ingest
+
+    items = [item(str(n), author=f"a{n}") for n in range(ingest.MAX_BATCH + 3)]
+    result = ingest_messages(account=account, items=items)
+    assert result.created == ingest.MAX_BATCH
+    assert [e.index for e in result.errors] == [ingest.MAX_BATCH, ingest.MAX_BATCH + 1, ingest.MAX_BATCH + 2]
+
+
+@pytest.mark.django_db
+def test_every_minute_schedules_exist_after_migrate():
+    from django_q.models import Schedule
+
+    from inbox.tasks import ensure_schedules
+
+    ensure_schedules()
+    ensure_schedules()
+    funcs = sorted(Schedule.objects.values_list("func", flat=True))
+    assert funcs == ["inbox.tasks.poll_all_accounts", "inbox.tasks.retry_replies_task", "inbox.tasks.sla_sweep_task"]

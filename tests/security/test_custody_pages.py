@@ -118,7 +118,12 @@ def test_overview_flags_accounts_at_risk_and_waiting_requests(client_for, custod
     services.reveal_request_create(actor=custody["manager"], credential=custody["credential"],
                                    reason="Platform support needs the login to restore 2FA")
     html = _html(client_for(custody["executive"]).get(reverse("security:custody")))
-    # A has two custodians, one an executive; B has one custodian and no executive.
+    a_card = html.split(f'data-account="{custody["a"].pk}"')[1].split("</section>")[0]
+    assert "no TOTP set up" in a_card  # custodians who cannot reveal are a risk too
+    for person in (custody["executive"], custody["manager"]):
+        TOTPDevice.objects.create(user=person, name="phone", confirmed=True)
+    html = _html(client_for(custody["executive"]).get(reverse("security:custody")))
+    # A has two custodians with TOTP, one an executive; B has one custodian and no executive.
     a_card = html.split(f'data-account="{custody["a"].pk}"')[1].split("</section>")[0]
     b_card = html.split(f'data-account="{custody["b"].pk}"')[1].split("</section>")[0]
     assert 'data-testid="at-risk"' not in a_card

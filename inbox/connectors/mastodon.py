@@ -1,0 +1,329 @@
+"""The Mastodon connector, built on Mastodon.py.
+
+Fetches the account's ``mention`` notifications since the stored cursor and
+maps each mentioned status to the ingest service's item format; posts
+replies and publications with an ``Idempotency-Key``.
+
+The cursor (``ConnectorState.cursor``) is ``{"since_id": <newest notification
+id already stored>}``. A poll pages backwards (``max_id``) from the newest
+notification down to ``since_id``; when a poll stops at its page or time cap
+before reaching ``since_id``, the cursor keeps ``since_id`` and remembers
+where to resume (``max_id``) and the newest id seen (``newest_id``), so the
+next poll continues the backlog and nothing in between is skipped.
+
+The access token is read only through ``credential_for_connector`` and is
+never logged nor put in an error message: every Mastodon.py exception is
+translated into a ``ConnectorError`` with a message of our own."""
+
+import logging
+import re
+import time
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+
+from mastodon import Mastodon
+from mastodon.errors import (
+    MastodonAPIError,
+    MastodonError,
+    MastodonNetworkError,
+    MastodonRatelimitError,
+    MastodonServerError,
+)
+
+from security.models import Credential, Platform
+from security.services import credential_for_connector
+from security.vault import CredentialDecryptError
+
+from .base import ConnectorError, FetchResult, register
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_RETRY_SECONDS = 60
+USER_AGENT = "SocialOpsPortal (+mastodon.py)"
+
+
+# --- HTML content -> plain text ---------------------------------------------
+
+class _PlainText(HTMLParser):
+    """Collects the text of a status' HTML content: tags are dropped (never
+    rendered), character references decoded, paragraphs and line breaks kept
+    as newlines. Whatever a ``<script>`` holds ends up as inert text."""
+
+    BLOCKS = frozenset({"p", "div", "blockquote", "pre", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6"})
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag in self.BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if tag in self.BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def html_to_text(content: str | None) -> str:
+    if not content:
+        return ""
+    parser = _PlainText()
+    parser.feed(content)
+    parser.close()
+    text = "".join(parser.parts).replace("\x00", "")
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+# --- helpers ---------------------------------------------------------------
+
+def id_key(value) -> tuple[int, str]:
+    """Orders platform ids: Mastodon ids are decimal strings of growing
+    length (numeric order == (length, text) order); other servers use
+    fixed-length sortable ids, for which this is plain text order."""
+    text = str(value)
+    return len(text), text
+
+
+def _newest(*values):
+    present = [str(v) for v in values if v not in (None, "")]
+    return max(present, key=id_key) if present else None
+
+
+def _iso(value) -> str | None:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def _clip(value, length: int) -> str:
+    return "" if value is None else str(value)[:length]
+
+
+def _language(value) -> str:
+    """ISO 639 code as the ingest wants it (at most 8 characters)."""
+    text = str(value or "").strip()
+    return text if len(text) <= 8 else text.split("-")[0][:8]
+
+
+def _status_code(exc: MastodonAPIError) -> int | None:
+    args = getattr(exc, "args", ())
+    if len(args) > 1 and isinstance(args[1], int):
+        return args[1]
+    return None
+
+
+def translate_error(exc: MastodonError, client: Mastodon | None = None, *, action: str) -> ConnectorError:
+    """A ConnectorError with our own words: never the token, never the raw
+    exception text (it may carry the request's details)."""
+    if isinstance(exc, MastodonRatelimitError):
+        retry_after = float(TRANSIENT_RETRY_SECONDS)
+        reset = getattr(client, "ratelimit_reset", None) if client is not None else None
+        if reset:
+            retry_after = max(1.0, float(reset) - time.time())
+        return ConnectorError(f"Mastodon rate limit reached while {action}; retrying in {round(retry_after)} s.",
+                              retry_after=retry_after)
+    if isinstance(exc, MastodonNetworkError):
+        return ConnectorError(f"Mastodon server not reachable while {action}.", retry_after=TRANSIENT_RETRY_SECONDS)
+    if isinstance(exc, MastodonAPIError):
+        status = _status_code(exc)
+        if isinstance(exc, MastodonServerError) or (status is not None and status >= 500):
+            return ConnectorError(f"Mastodon server error (HTTP {status}) while {action}.",
+                                  retry_after=TRANSIENT_RETRY_SECONDS)
+        if status in (401, 403):
+            return ConnectorError(f"Mastodon refused the access token (HTTP {status}) while {action}: "
+                                  "check the account's API token.")
+        if status == 404:
+            return ConnectorError(f"Mastodon answered HTTP 404 while {action}: check the server address "
+                                  "and that the status still exists.")
+        if status in (408, 425, 429):
+            return ConnectorError(f"Mastodon asked to try again later (HTTP {status}) while {action}.",
+                                  retry_after=TRANSIENT_RETRY_SECONDS)
+        if status is not None:
+            return ConnectorError(f"Mastodon rejected the request (HTTP {status}) while {action}.")
+        return ConnectorError(f"Mastodon sent an unreadable answer while {action}.",
+                              retry_after=TRANSIENT_RETRY_SECONDS)
+    return ConnectorError(f"Mastodon client error ({type(exc).__name__}) while {action}.")
+
+
+# --- the connector -----------------------------------------------------------
+
+class MastodonConnector:
+    platform = Platform.MASTODON.value
+    page_limit = 40          # Mastodon's maximum for notifications
+    max_pages = 10           # per poll; the rest is a backlog for the next poll
+    time_budget = 30.0       # seconds of paging per poll (django-q timeout is 60 s)
+    request_timeout = 10     # seconds per HTTP request
+
+    # -- plumbing --
+
+    def client(self, account) -> Mastodon:
+        from inbox.models import ConnectorState
+
+        base_url = ConnectorState.objects.filter(account=account).values_list("base_url", flat=True).first()
+        if not base_url:
+            raise ConnectorError("No Mastodon server address is set for this account.")
+        try:
+            token = credential_for_connector(account=account, kind=Credential.Kind.API_TOKEN)
+        except Credential.DoesNotExist:
+            raise ConnectorError("No API token is stored for this account.") from None
+        except CredentialDecryptError:
+            raise ConnectorError("The account's API token cannot be decrypted with the configured vault keys.") \
+                from None
+        client = Mastodon(api_base_url=base_url, ratelimit_method="throw", version_check_mode="none",
+                          request_timeout=self.request_timeout, user_agent=USER_AGENT)
+        # Set after construction: Mastodon.py reads ``access_token`` as a file
+        # path when such a file exists, which a secret must never trigger.
+        client.access_token = token
+        return client
+
+    def _call(self, client: Mastodon, action: str, func, *args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except MastodonError as exc:
+            raise translate_error(exc, client, action=action) from None
+
+    # -- fetch --
+
+    def fetch(self, account, cursor: dict) -> FetchResult:
+        cursor = cursor or {}
+        client = self.client(account)
+        since_id = str(cursor["since_id"]) if cursor.get("since_id") else None
+        max_id = str(cursor["max_id"]) if cursor.get("max_id") and since_id else None
+        newest = _newest(cursor.get("newest_id")) if max_id else None
+        statuses: dict[str, dict] = {}
+        exhausted = False
+        deadline = time.monotonic() + self.time_budget
+        for _page in range(self.max_pages):
+            page = self._call(client, "fetching mentions", client.notifications, types=["mention"],
+                              since_id=since_id, max_id=max_id, limit=self.page_limit)
+            fresh = [n for n in (page or []) if since_id is None or id_key(n["id"]) > id_key(since_id)]
+            if not fresh:
+                exhausted = True
+                break
+            for notification in fresh:
+                newest = _newest(newest, notification["id"])
+                status = notification.get("status")
+                if notification.get("type") == "mention" and status:
+                    statuses.setdefault(str(status["id"]), status)
+            next_page = getattr(page, "_pagination_next", None) or {}
+            next_max = str(next_page["max_id"]) if next_page.get("max_id") else None
+            if next_max is None or (max_id is not None and id_key(next_max) >= id_key(max_id)) \
+                    or (since_id is not None and id_key(next_max) <= id_key(since_id)):
+                exhausted = True
+                break
+            max_id = next_max
+            if time.monotonic() > deadline:
+                break
+        if exhausted or since_id is None:
+            # A first poll takes the latest pages only: older history is for import_messages.
+            new_cursor = {"since_id": _newest(newest, since_id)} if (newest or since_id) else {}
+        else:
+            new_cursor = {"since_id": since_id, "max_id": max_id, "newest_id": newest}
+        return FetchResult(items=self._items(account, statuses), cursor=new_cursor)
+
+    def _items(self, account, statuses: dict[str, dict]) -> list[dict]:
+        ordered = sorted(statuses.values(), key=lambda s: id_key(s["id"]))
+        known = self._known_threads(account, {str(s["in_reply_to_id"]) for s in ordered if s.get("in_reply_to_id")})
+        items = []
+        for status in ordered:
+            item = self.to_item(status, known_threads=known)
+            known.setdefault(item["platform_message_id"], item["thread_id"])
+            items.append(item)
+        return items
+
+    @staticmethod
+    def _known_threads(account, ids: set[str]) -> dict[str, str]:
+        """Platform id -> thread id of messages already stored (ours or the
+        customer's), so a reply to our reply stays in its conversation."""
+        from inbox.models import Message
+
+        if not ids:
+            return {}
+        known = {}
+        rows = Message.objects.filter(account=account, platform_message_id__in=ids) \
+            .values_list("platform_message_id", "conversation__thread_key")
+        for platform_id, thread_key in rows:
+            if thread_key.startswith("thread:"):
+                known[platform_id] = thread_key.removeprefix("thread:")
+        return known
+
+    @staticmethod
+    def to_item(status: dict, *, known_threads: dict[str, str] | None = None) -> dict:
+        """A Mastodon status as an ingest item (see ``inbox.ingest``)."""
+        account = status.get("account") or {}
+        in_reply_to = str(status["in_reply_to_id"]) if status.get("in_reply_to_id") else ""
+        own_id = str(status["id"])
+        thread_id = (known_threads or {}).get(in_reply_to) or in_reply_to or own_id
+        text = html_to_text(status.get("content"))
+        spoiler = (status.get("spoiler_text") or "").strip()
+        if spoiler:
+            text = f"CW: {spoiler}\n\n{text}" if text else f"CW: {spoiler}"
+        followers = account.get("followers_count") or 0
+        try:
+            followers = max(0, int(followers))
+        except (TypeError, ValueError):
+            followers = 0
+        url = status.get("url") or status.get("uri") or ""
+        if not str(url).startswith(("https://", "http://")) or len(str(url)) > 500:
+            url = ""
+        return {
+            "platform_message_id": own_id,
+            "text": text,
+            "sent_at": _iso(status.get("created_at")),
+            "kind": "direct" if status.get("visibility") == "direct" else "mention",
+            "author": {
+                "id": str(account.get("id") or ""),
+                "handle": _clip(account.get("acct") or account.get("username"), 200),
+                "display_name": _clip(account.get("display_name"), 200),
+                "followers": followers,
+                "verified": False,  # Mastodon has no verified flag
+            },
+            "thread_id": thread_id[:250],
+            "in_reply_to": in_reply_to,
+            "language": _language(status.get("language")),
+            "url": str(url),
+        }
+
+    # -- replies and posts --
+
+    def send_reply(self, account, *, conversation, text: str, idempotency_key: str) -> str:
+        from inbox.models import Message, MessageKind
+
+        last = (Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND)
+                .select_related("author").order_by("-sent_at", "-id").first())
+        is_direct = conversation.thread_key.startswith("dm:") or (last is not None and last.kind == MessageKind.DIRECT)
+        author = (last.author if last is not None and last.author_id else None) or conversation.author
+        handle = (author.handle or "").lstrip("@") if author is not None else ""
+        if handle and not re.search(rf"(?<![\w@])@{re.escape(handle)}(?![\w@.-])", text, re.IGNORECASE):
+            # Without the mention a direct reply reaches no one and a public one notifies no one.
+            text = f"@{handle} {text}"
+        client = self.client(account)
+        status = self._call(client, "sending a reply", client.status_post, text,
+                            in_reply_to_id=last.platform_message_id if last is not None else None,
+                            visibility="direct" if is_direct else "unlisted",
+                            idempotency_key=str(idempotency_key))
+        return str(status["id"])
+
+    def publish(self, account, *, text: str, idempotency_key: str) -> str:
+        client = self.client(account)
+        status = self._call(client, "publishing a post", client.status_post, text,
+                            idempotency_key=str(idempotency_key))
+        return str(status["id"])
+
+
+connector = MastodonConnector()
+register(connector)

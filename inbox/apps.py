@@ -29,7 +29,11 @@ class InboxConfig(AppConfig):
                                              "inbox.change_triagesettings"])
         if offboarding_release_work not in OFFBOARDING_HOOKS:
             OFFBOARDING_HOOKS.append(offboarding_release_work)
+        from .permissions import can_manage_routing
+
         navigation.register(_("Inbox"), "inbox:list", order=10, visible=lambda user: True)
+        navigation.register(_("Coverage"), "inbox:coverage", order=15, visible=lambda user: True)
+        navigation.register(_("Routing"), "inbox:routing-rules", order=16, visible=can_manage_routing)
 
 
 def _ensure_schedules(sender, **kwargs):

@@ -65,6 +65,53 @@ def _local(day: date, minute: int, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz)
 
 
+def _offset(instant: datetime, tz: ZoneInfo) -> timedelta:
+    return instant.astimezone(tz).utcoffset()
+
+
+def _transition(lo: datetime, hi: datetime, tz: ZoneInfo) -> datetime:
+    """The first instant in (lo, hi] whose UTC offset differs from lo's (to the minute)."""
+    base = _offset(lo, tz)
+    lo_min, hi_min = 0, int((hi - lo).total_seconds() // 60)
+    while hi_min - lo_min > 1:
+        mid = (lo_min + hi_min) // 2
+        if _offset(lo + timedelta(minutes=mid), tz) == base:
+            lo_min = mid
+        else:
+            hi_min = mid
+    return lo + timedelta(minutes=hi_min)
+
+
+def period_intervals(day: date, opens: int, closes: int, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """The UTC intervals during which the local wall clock of ``day`` reads a
+    time in [opens, closes). Usually one interval; on a daylight-saving day a
+    local time may not exist (spring: the period starts when the clock jumps)
+    or exist twice (autumn: the repeated hour counts twice, possibly as a
+    second interval)."""
+    midnight = datetime.combine(day, time(0))
+    local_start = midnight + timedelta(minutes=opens)
+    local_end = midnight + timedelta(minutes=closes)
+    lo = (local_start - timedelta(hours=27)).replace(tzinfo=UTC)
+    hi = (local_end + timedelta(hours=27)).replace(tzinfo=UTC)
+    segments = []
+    cursor = lo
+    for _ in range(4):  # at most a couple of transitions in ~3 days
+        if _offset(cursor, tz) == _offset(hi, tz) and _offset(cursor + (hi - cursor) / 2, tz) == _offset(hi, tz):
+            segments.append((cursor, hi, _offset(cursor, tz)))
+            break
+        change = _transition(cursor, hi, tz)
+        segments.append((cursor, change, _offset(cursor, tz)))
+        cursor = change
+    intervals = []
+    for seg_start, seg_end, offset in segments:
+        local_seg_start = (seg_start + offset).replace(tzinfo=None)
+        local_seg_end = (seg_end + offset).replace(tzinfo=None)
+        a, b = max(local_start, local_seg_start), min(local_end, local_seg_end)
+        if a < b:
+            intervals.append(((a - offset).replace(tzinfo=UTC), (b - offset).replace(tzinfo=UTC)))
+    return sorted(intervals)
+
+
 def _subtract_closures(start: datetime, end: datetime, closures) -> list[tuple[datetime, datetime]]:
     pieces = [(start, end)]
     for c_start, c_end in closures:
@@ -99,16 +146,15 @@ def open_intervals(
             return
         if not is_holiday(spec, day):
             for opens, closes in spec.periods.get(day.weekday(), ()):
-                a = _local(day, opens, tz).astimezone(UTC)
-                b = _local(day, closes, tz).astimezone(UTC)
-                if b <= start or b <= a:
-                    continue
-                a = max(a, start)
-                if end is not None:
-                    if a >= end:
-                        return
-                    b = min(b, end)
-                yield from _subtract_closures(a, b, closures)
+                for a, b in period_intervals(day, opens, closes, tz):
+                    if b <= start:
+                        continue
+                    a = max(a, start)
+                    if end is not None:
+                        if a >= end:
+                            return
+                        b = min(b, end)
+                    yield from _subtract_closures(a, b, closures)
         day += timedelta(days=1)
     if end is None:
         raise NeverOpenError("The service window has no open time in the next two years.")

@@ -87,8 +87,12 @@ class ServicePeriod(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_weekday_display()} {self.opens_minute // 60:02d}:{self.opens_minute % 60:02d}-" \
-               f"{self.closes_minute // 60:02d}:{self.closes_minute % 60:02d}"
+        return f"{self.get_weekday_display()} {self.label}"
+
+    @property
+    def label(self) -> str:
+        return (f"{self.opens_minute // 60:02d}:{self.opens_minute % 60:02d}-"
+                f"{self.closes_minute // 60:02d}:{self.closes_minute % 60:02d}")
 
 
 class ServiceClosure(models.Model):

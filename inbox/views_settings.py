@@ -1,0 +1,193 @@
+"""Inbox configuration pages and the coverage page (who covers what, when)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from security.models import SocialAccount
+from security.selectors import accounts_visible_to
+from socialops.forms import apply_service_errors
+from socialops.views import render_invalid
+
+from . import settings_services as svc
+from .clock import NeverOpenError, is_open_at, open_intervals, spec_for_account
+from .forms_settings import (
+    ClosureForm,
+    RoutingRuleForm,
+    SensitiveTermForm,
+    ServiceWindowForm,
+    SlaPolicyForm,
+    TriageSettingsForm,
+)
+from .models import RoutingRule, SensitiveTerm, ServiceWindow, SlaPolicy, TriageSettings
+from .permissions import can_manage_routing
+from .sla import DEFAULT_TARGETS, OTHER_TARGETS
+
+
+@login_required
+def coverage(request):
+    """Every channel, its service hours in its own time zone, open now or
+    when it opens next, and which departments work it."""
+    now = timezone.now()
+    accounts = (accounts_visible_to(request.user).exclude(status=SocialAccount.Status.RETIRED)
+                .select_related("service_window").prefetch_related("service_window__periods",
+                                                                   "service_window__closures", "departments"))
+    rows = []
+    for account in accounts:
+        spec = spec_for_account(account)
+        try:
+            open_now = is_open_at(spec, now)
+            next_open = None if open_now else next(open_intervals(spec, now))[0]
+        except (NeverOpenError, StopIteration):
+            open_now, next_open = False, None
+        window = getattr(account, "service_window", None)
+        week = {}
+        if window is not None and not window.always_open:
+            for period in window.periods.all():
+                week.setdefault(period.get_weekday_display(), []).append(period)
+        rows.append({"account": account, "window": window, "open_now": open_now, "next_open": next_open,
+                     "always_open": spec.always_open, "week": week,
+                     "local_now": now.astimezone(spec.tz)})
+    return render(request, "inbox/coverage.html",
+                  {"rows": rows, "can_configure": svc.can_configure_inbox(request.user)})
+
+
+def _window_initial(window: ServiceWindow | None) -> dict:
+    if window is None:
+        return {"time_zone": "UTC", "always_open": True}
+    initial = {"time_zone": window.time_zone, "always_open": window.always_open,
+               "holiday_country": window.holiday_country}
+    by_day: dict[int, list] = {}
+    for period in window.periods.all():
+        by_day.setdefault(period.weekday, []).append((period.opens_minute, period.closes_minute))
+    for index, day in enumerate(svc.WEEKDAYS):
+        initial[day] = svc.format_periods(by_day.get(index, []))
+    return initial
+
+
+@login_required
+def service_window(request, account_pk):
+    if not svc.can_configure_inbox(request.user):
+        raise PermissionDenied
+    account = get_object_or_404(accounts_visible_to(request.user), pk=account_pk)
+    window = ServiceWindow.objects.filter(account=account).prefetch_related("periods", "closures").first()
+    form = ServiceWindowForm(request.POST or None, initial=_window_initial(window))
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                svc.service_window_save(actor=request.user, account=account, time_zone=data["time_zone"],
+                                        always_open=data["always_open"], holiday_country=data["holiday_country"],
+                                        week={day: data[day] for day in svc.WEEKDAYS})
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, _("Service hours saved. New SLA clocks follow them."))
+                return redirect("inbox:coverage")
+        return render_invalid(request, "inbox/service_window.html", {
+            "form": form, "account": account, "window": window, "closure_form": ClosureForm()})
+    return render(request, "inbox/service_window.html", {"form": form, "account": account, "window": window,
+                                                         "closure_form": ClosureForm()})
+
+
+@login_required
+@require_POST
+def closure_add(request, account_pk):
+    if not svc.can_configure_inbox(request.user):
+        raise PermissionDenied
+    account = get_object_or_404(accounts_visible_to(request.user), pk=account_pk)
+    form = ClosureForm(request.POST)
+    if form.is_valid():
+        try:
+            svc.service_closure_add(actor=request.user, account=account, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Closure added."))
+            return redirect("inbox:service-window", account_pk=account.pk)
+    window = ServiceWindow.objects.filter(account=account).first()
+    return render_invalid(request, "inbox/service_window.html", {
+        "form": ServiceWindowForm(initial=_window_initial(window)), "account": account, "window": window,
+        "closure_form": form})
+
+
+@login_required
+def sla_policies(request):
+    if not svc.can_configure_inbox(request.user):
+        raise PermissionDenied
+    form = SlaPolicyForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                svc.sla_policy_save(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, _("SLA targets saved."))
+                return redirect("inbox:sla-policies")
+    policies = SlaPolicy.objects.select_related("account").order_by("intent", "account_id")
+    defaults = [(label, DEFAULT_TARGETS.get(value, OTHER_TARGETS)) for value, label in SlaPolicy._meta.get_field(
+        "intent").choices]
+    context = {"form": form, "policies": policies, "defaults": defaults}
+    if request.method == "POST":
+        return render_invalid(request, "inbox/sla_policies.html", context)
+    return render(request, "inbox/sla_policies.html", context)
+
+
+@login_required
+def triage_settings(request):
+    if not svc.can_configure_inbox(request.user):
+        raise PermissionDenied
+    row = TriageSettings.current()
+    form = TriageSettingsForm(request.POST if request.POST.get("form") == "settings" else None, initial={
+        "influencer_followers": row.influencer_followers, "verified_is_influencer": row.verified_is_influencer,
+        "default_department": row.default_department})
+    term_form = SensitiveTermForm(request.POST if request.POST.get("form") == "term" else None)
+    if request.method == "POST":
+        target = form if request.POST.get("form") == "settings" else term_form
+        if target.is_valid():
+            try:
+                if target is form:
+                    svc.triage_settings_save(actor=request.user, **form.cleaned_data)
+                else:
+                    svc.sensitive_term_add(actor=request.user, **term_form.cleaned_data)
+            except ValidationError as exc:
+                apply_service_errors(target, exc)
+            else:
+                messages.success(request, _("Triage settings saved."))
+                return redirect("inbox:triage-settings")
+    context = {"form": form, "term_form": term_form, "terms": SensitiveTerm.objects.all()}
+    if request.method == "POST":
+        return render_invalid(request, "inbox/triage_settings.html", context)
+    return render(request, "inbox/triage_settings.html", context)
+
+
+@login_required
+def routing_rules(request, pk=None):
+    if not can_manage_routing(request.user):
+        raise PermissionDenied
+    rule = get_object_or_404(RoutingRule, pk=pk) if pk else None
+    form = RoutingRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST":
+        if request.POST.get("delete") and rule is not None:
+            svc.routing_rule_delete(actor=request.user, rule=rule)
+            messages.success(request, _("Rule deleted."))
+            return redirect("inbox:routing-rules")
+        if form.is_valid():
+            fields = {f: form.cleaned_data[f] for f in form.Meta.fields}
+            try:
+                svc.routing_rule_save(actor=request.user, rule=rule, **fields)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, _("Routing rule saved."))
+                return redirect("inbox:routing-rules")
+    rules = RoutingRule.objects.select_related("department", "account")
+    context = {"form": form, "rules": rules, "rule": rule}
+    if request.method == "POST":
+        return render_invalid(request, "inbox/routing_rules.html", context)
+    return render(request, "inbox/routing_rules.html", context)

@@ -29,7 +29,12 @@ class InboxConfig(AppConfig):
                                              "inbox.change_triagesettings"])
         if offboarding_release_work not in OFFBOARDING_HOOKS:
             OFFBOARDING_HOOKS.append(offboarding_release_work)
+        from socialops import dashboard
+
         from .permissions import can_manage_routing
+        from .selectors import my_work
+
+        dashboard.register("inbox-my-work", "inbox/panel_my_work.html", order=10, context=my_work)
 
         navigation.register(_("Inbox"), "inbox:list", order=10, visible=lambda user: True)
         navigation.register(_("Coverage"), "inbox:coverage", order=15, visible=lambda user: True)

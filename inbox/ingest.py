@@ -7,7 +7,7 @@ Text is stored exactly as received. Work is done in bulk: a constant number
 of queries per batch, whatever its size."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +20,19 @@ from .models import Author, Conversation, ConversationEvent, Message, MessageKin
 
 MAX_TEXT = 20_000
 MAX_BATCH = 5_000
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SKEW = timedelta(days=1)
+
+
+def storable_text_problem(value: str) -> str:
+    """Why a string cannot be stored as text by every database we run on."""
+    if "\x00" in value:
+        return "Must not contain NUL characters."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Must be valid Unicode text (no lone surrogates)."
+    return ""
 
 
 @dataclass
@@ -81,6 +94,10 @@ def _str(item: dict, key: str, *, required=False, max_length=200, errors=None, i
     if len(value) > max_length:
         errors.append(ItemError(index, key, f"At most {max_length} characters."))
         return ""
+    problem = storable_text_problem(value)
+    if problem:
+        errors.append(ItemError(index, key, problem))
+        return ""
     return value
 
 
@@ -98,8 +115,8 @@ def validate_item(index: int, item) -> tuple[IncomingMessage | None, list[ItemEr
         text = ""
     elif len(text) > MAX_TEXT:
         errors.append(ItemError(index, "text", f"At most {MAX_TEXT} characters."))
-    elif "\x00" in text:
-        errors.append(ItemError(index, "text", "Must not contain NUL characters."))
+    elif storable_text_problem(text):
+        errors.append(ItemError(index, "text", storable_text_problem(text)))
     sent_at = None
     raw_sent = item.get("sent_at")
     if not raw_sent:
@@ -113,6 +130,14 @@ def validate_item(index: int, item) -> tuple[IncomingMessage | None, list[ItemEr
             errors.append(ItemError(index, "sent_at", "Must be an ISO 8601 date and time."))
         elif timezone.is_naive(sent_at):
             errors.append(ItemError(index, "sent_at", "Must include a time zone offset (e.g. Z or +02:00)."))
+            sent_at = None
+        else:
+            try:
+                sent_at = sent_at.astimezone(UTC)
+            except (OverflowError, ValueError):
+                sent_at = None
+            if sent_at is None or not EARLIEST <= sent_at <= timezone.now() + FUTURE_SKEW:
+                errors.append(ItemError(index, "sent_at", "Must be a time between 2000-01-01 and now."))
     kind = item.get("kind") or MessageKind.MENTION
     if kind not in MessageKind.values:
         errors.append(ItemError(index, "kind", f"Must be one of {', '.join(MessageKind.values)}."))
@@ -303,6 +328,7 @@ def _store(account: SocialAccount, valid: list[IncomingMessage], result: IngestR
         ["message_count", "last_message_at", "last_message_preview", "sentiment", "sentiment_score", "status",
          "is_sensitive", "sensitive_categories", "intent", "intent_source", "department", "priority", "opened_at",
          "first_response_due_at", "first_response_warn_at", "first_response_at", "first_response_service_minutes",
+         "first_response_breached",
          "resolution_due_at", "resolution_warn_at", "resolved_at", "sla_paused_at", "sla_warned", "sla_breached",
          "sla_next_check_at"],
         batch_size=500,

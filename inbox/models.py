@@ -274,6 +274,7 @@ class Conversation(models.Model):
     first_response_warn_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     first_response_service_minutes = models.FloatField(null=True, blank=True)
+    first_response_breached = models.BooleanField(default=False, help_text=_("Answered after its target."))
     resolution_due_at = models.DateTimeField(null=True, blank=True)
     resolution_warn_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)

@@ -41,6 +41,7 @@ def start_clocks(conversation: Conversation, *, at: datetime, spec: WindowSpec, 
     conversation.opened_at = at
     conversation.first_response_at = None
     conversation.first_response_service_minutes = None
+    conversation.first_response_breached = False
     conversation.first_response_due_at = add_service_minutes(spec, at, first_minutes)
     conversation.first_response_warn_at = add_service_minutes(spec, at, first_minutes * warn_fraction())
     conversation.resolution_due_at = add_service_minutes(spec, at, resolution_minutes)
@@ -64,10 +65,15 @@ def retarget(conversation: Conversation, *, spec: WindowSpec, book: PolicyBook) 
 
 
 def record_first_response(conversation: Conversation, *, at: datetime, spec: WindowSpec) -> None:
+    """The first response closes the first clock (kept as late or on time
+    for the reports) and hands over to the resolution clock."""
     if conversation.first_response_at is None:
         conversation.first_response_at = at
         conversation.first_response_service_minutes = service_minutes_between(spec, conversation.opened_at, at)
+        conversation.first_response_breached = conversation.sla_breached or (
+            conversation.first_response_due_at is not None and at > conversation.first_response_due_at)
         conversation.sla_warned = False
+        conversation.sla_breached = False
         set_next_check(conversation)
 
 

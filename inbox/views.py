@@ -1,7 +1,545 @@
+"""The shared inbox pages: three panes (queues, the conversation list, the
+conversation), the actions on a conversation, presence and saved replies.
+
+Thin on purpose: reads go through ``selectors``, writes through ``services``;
+a refused form comes back as a 400 with the reason next to the field."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F, Q
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Department, User
+from socialops.forms import apply_service_errors
+from socialops.views import render_invalid
+
+from . import services
+from .display import Clock, channel_time_zone, duration, sla_clock
+from .forms import (
+    AssignForm,
+    InboxFilterForm,
+    IntentForm,
+    NoteForm,
+    ReplyForm,
+    ReturnForm,
+    RouteForm,
+    SavedReplyForm,
+    SavedReplyPickForm,
+    StatusForm,
+    TagForm,
+    TagRemoveForm,
+    cursor_for,
+)
+from .models import Conversation, ConversationTag, Intent, Reply
+from .permissions import can_approve_reply, can_view_conversation, reply_mode
+from .selectors import (
+    InboxFilters,
+    conversations_visible_to,
+    filter_conversations,
+    queue_counts,
+    saved_replies_for,
+    with_list_relations,
+)
+
+PAGE_SIZE = 50
+STATUS_BUTTONS = (Conversation.Status.OPEN, Conversation.Status.WAITING, Conversation.Status.RESOLVED,
+                  Conversation.Status.CLOSED)
+EVENT_LABELS = {
+    "assigned": "Assigned", "auto_assigned": "Assigned automatically", "status": "Status changed",
+    "intent": "Intent corrected", "routed": "Moved to another queue", "note": "Note added",
+    "tag_added": "Tag added", "tag_removed": "Tag removed", "reply_sending": "Reply sending",
+    "reply_submitted": "Reply submitted for approval", "reply_approved": "Reply approved",
+    "reply_returned": "Reply returned", "reply_sent": "Reply sent", "reply_failed": "Reply failed",
+    "sla_warning": "SLA warning", "sla_breached": "SLA breached", "reopened": "Reopened by the customer",
+    "customer_replied": "The customer replied", "unassigned_offboarding": "Returned to the queue (offboarding)",
+}
+
+
+@dataclass
+class Row:
+    conversation: Conversation
+    first_line: str
+    clock: Clock | None
+    initials: str
+
+
+def _initials(user) -> str:
+    if user is None:
+        return ""
+    parts = [p for p in (user.first_name, user.last_name) if p]
+    return ("".join(p[0] for p in parts) or user.username[:2]).upper()
+
+
+# --- the list (left and middle panes) ----------------------------------------
+
+def _filters(form: InboxFilterForm) -> InboxFilters:
+    data = form.cleaned_data
+    queue = data.get("queue") or ""
+    department = data.get("department")
+    return InboxFilters(
+        status=data.get("status") or "",
+        queue=queue,
+        account=data["account"].pk if data.get("account") else None,
+        intent=data.get("intent") or "",
+        sentiment=data.get("sentiment") or "",
+        priority=data.get("priority"),
+        overdue=bool(data.get("overdue")) or queue == "overdue",
+        assigned_to_me=bool(data.get("mine")) or queue == "mine",
+        unassigned=bool(data.get("unassigned")) or queue == "unassigned",
+        department=department.pk if department else (int(queue) if queue.isdigit() else None),
+    )
+
+
+def _list_query(form: InboxFilterForm, exclude=("after",)) -> str:
+    """The valid filters as a query string, to carry them along links."""
+    query = QueryDict(mutable=True)
+    for name in form.fields:
+        if name in exclude:
+            continue
+        value = form.data.get(name)
+        if value not in (None, ""):
+            query[name] = value
+    return query.urlencode()
+
+
+def _list_context(request, form: InboxFilterForm, current: Conversation | None = None) -> dict:
+    user = request.user
+    counts = queue_counts(user)
+    rows, next_cursor, has_any = [], None, True
+    if form.is_valid():
+        qs = filter_conversations(with_list_relations(conversations_visible_to(user)), _filters(form), user)
+        after = form.cleaned_data.get("after")
+        if after:
+            due, last_id = after
+            if due is None:
+                qs = qs.filter(first_response_due_at__isnull=True, id__gt=last_id)
+            else:
+                qs = qs.filter(Q(first_response_due_at__gt=due) | Q(first_response_due_at=due, id__gt=last_id)
+                               | Q(first_response_due_at__isnull=True))
+        qs = qs.select_related("account__service_window").order_by(
+            F("first_response_due_at").asc(nulls_last=True), "id")
+        conversations = list(qs[: PAGE_SIZE + 1])
+        if len(conversations) > PAGE_SIZE:
+            conversations = conversations[:PAGE_SIZE]
+            next_cursor = cursor_for(conversations[-1])
+        now = timezone.now()
+        for c in conversations:
+            preview = (c.last_message_preview or c.subject or "").strip()
+            rows.append(Row(c, preview.splitlines()[0] if preview else "", sla_clock(c, now), _initials(c.assignee)))
+        if not rows and not after:
+            has_any = conversations_visible_to(user).exists()
+    query = _list_query(form) if form.is_valid() else ""
+    data = form.cleaned_data if form.is_valid() else {}
+    active_queue = "all"
+    if data.get("mine") or data.get("queue") == "mine":
+        active_queue = "mine"
+    elif data.get("unassigned") or data.get("queue") == "unassigned":
+        active_queue = "unassigned"
+    elif data.get("overdue") or data.get("queue") == "overdue":
+        active_queue = "overdue"
+    elif data.get("department"):
+        active_queue = str(data["department"].pk)
+    elif (data.get("queue") or "").isdigit():
+        active_queue = data["queue"]
+    return {
+        "filter_form": form, "counts": counts, "rows": rows, "has_any": has_any, "list_query": query,
+        "next_query": "&".join(p for p in (query, "after=" + _quote(next_cursor)) if p) if next_cursor else "",
+        "current": current, "active_queue": active_queue,
+        "filters_open": bool(form.errors) or (form.is_valid() and form.is_filtered()),
+    }
+
+
+def _quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+def _filter_form(request) -> InboxFilterForm:
+    data = request.GET.copy()
+    data.pop("saved", None)
+    return InboxFilterForm(data, user=request.user)
 
 
 @login_required
+@require_GET
 def inbox_list(request):
-    return render(request, "inbox/list.html", {})
+    form = _filter_form(request)
+    context = _list_context(request, form)
+    if form.errors:
+        return render_invalid(request, "inbox/list.html", context)
+    return render(request, "inbox/list.html", context)
+
+
+# --- one conversation (the right pane) ------------------------------------
+
+def _visible(request, pk) -> Conversation:
+    return get_object_or_404(with_list_relations(conversations_visible_to(request.user))
+                             .select_related("account__service_window"), pk=pk)
+
+
+def _here(request, conversation) -> str:
+    """The conversation's address with the list's filters (without ?saved=)."""
+    query = request.GET.copy()
+    query.pop("saved", None)
+    base = reverse("inbox:conversation", args=[conversation.pk])
+    return f"{base}?{query.urlencode()}" if query else base
+
+
+def _when(value) -> str:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        return str(value)
+    if not isinstance(moment, datetime):
+        return str(value)
+    return date_format(timezone.localtime(moment) if timezone.is_aware(moment) else moment, "Y-m-d H:i")
+
+
+def _describe_events(events) -> list[dict]:
+    """Each event of the history as a sentence (names, not ids). Two queries
+    whatever the number of events: the people and the departments named."""
+    user_ids, department_ids = set(), set()
+    for event in events:
+        data = event.data or {}
+        for key in ("assignee", "before", "user") if event.kind in ("assigned", "auto_assigned",
+                                                                     "unassigned_offboarding") else ("user",):
+            if isinstance(data.get(key), int):
+                user_ids.add(data[key])
+        if event.kind == "routed":
+            department_ids.update(v for v in (data.get("before"), data.get("after")) if isinstance(v, int))
+    users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)} if user_ids else {}
+    departments = dict(Department.objects.filter(pk__in=department_ids).values_list("pk", "name")) \
+        if department_ids else {}
+    statuses, intents = dict(Conversation.Status.choices), dict(Intent.choices)
+    nobody = _("nobody")
+    described = []
+    for event in events:
+        data, kind = event.data or {}, event.kind
+        if kind in ("assigned", "auto_assigned"):
+            text = _("to %(who)s") % {"who": users.get(data.get("assignee"), nobody)}
+        elif kind in ("status", "intent"):
+            labels = statuses if kind == "status" else intents
+            before, after = data.get("before"), data.get("after")
+            text = f"{labels.get(before, before)} → {labels.get(after, after)}"
+        elif kind == "routed":
+            text = f"{departments.get(data.get('before'), '—')} → {departments.get(data.get('after'), '—')}"
+            if data.get("reason"):
+                text += f": {data['reason']}"
+        elif kind in ("tag_added", "tag_removed"):
+            text = str(data.get("tag", ""))
+        elif kind == "reply_returned":
+            text = str(data.get("comment", ""))
+        elif kind == "reply_failed":
+            text = str(data.get("error", "")) + (" " + _("(will retry)") if data.get("will_retry") else "")
+        elif kind == "reply_submitted":
+            text = _("a specialist must approve it") if data.get("needs_specialist") else ""
+        elif kind in ("sla_warning", "sla_breached"):
+            text = _("%(target)s due %(when)s") % {"target": str(data.get("target", "")).capitalize(),
+                                                   "when": _when(data.get("due"))}
+        elif kind == "reopened":
+            text = _("was %(status)s") % {"status": statuses.get(data.get("from"), data.get("from"))}
+        elif kind == "note" and data.get("mentions"):
+            text = _("mentions %(n)s colleague(s)") % {"n": len(data["mentions"])}
+        elif kind in ("note", "reply_sending", "reply_approved", "reply_sent", "customer_replied",
+                      "unassigned_offboarding"):
+            text = ""
+        else:
+            text = "; ".join(f"{k}: {v}" for k, v in sorted(data.items()) if v not in (None, "", []))
+        described.append({"event": event, "label": _(EVENT_LABELS.get(kind, kind)), "text": text})
+    return described
+
+
+def _conversation_context(request, conversation: Conversation, **forms) -> dict:
+    user = request.user
+    mode = reply_mode(user, conversation)
+    replies = list(conversation.replies.exclude(status=Reply.Status.SENT).select_related("author", "approved_by"))
+    reply_errors = forms.get("reply_errors") or {}
+    for reply in replies:
+        reply.conversation = conversation
+        reply.can_review = reply.status == Reply.Status.PENDING_APPROVAL and can_approve_reply(user, reply)
+        reply.is_mine = reply.author_id == user.pk
+        reply.errors = reply_errors.get(reply.pk, [])
+        if forms.get("return_reply_id") == reply.pk:
+            reply.return_form = forms["return_form"]
+        else:
+            reply.return_form = ReturnForm(auto_id=f"id_return{reply.pk}_%s")
+    saved = list(saved_replies_for(user, conversation))
+    now = timezone.now()
+    events = _describe_events(list(conversation.events.select_related("actor")))
+    context = {
+        "conversation": conversation,
+        "thread": conversation.messages.select_related("author", "sent_by").order_by("sent_at", "id"),
+        "routing": conversation.routing_decisions.select_related("department", "decided_by"),
+        "events": events,
+        "notes": conversation.notes.select_related("author").prefetch_related("mentions"),
+        "tags": [t.tag.name for t in ConversationTag.objects.filter(conversation=conversation)
+                 .select_related("tag").order_by("tag__name")],
+        "replies": replies,
+        "reply_mode": mode,
+        "saved_replies": saved,
+        "clock": sla_clock(conversation, now),
+        "first_response_took": duration(conversation.first_response_service_minutes * 60)
+        if conversation.first_response_service_minutes is not None else "",
+        "channel_time_zone": channel_time_zone(conversation.account),
+        "status_buttons": [(s.value, s.label) for s in STATUS_BUTTONS if s != conversation.status],
+        "is_mine": conversation.assignee_id == user.pk,
+        "here": _here(request, conversation),
+        "status_form": forms.get("status_form") or StatusForm(),
+        "intent_form": forms.get("intent_form") or IntentForm(initial={"intent": conversation.intent}),
+        "assign_form": forms.get("assign_form") or AssignForm(conversation=conversation,
+                                                              initial={"assignee": conversation.assignee_id}),
+        "route_form": forms.get("route_form") or RouteForm(initial={"department": conversation.department_id}),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "tag_form": forms.get("tag_form") or TagForm(),
+        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "pick_form": forms.get("pick_form") or SavedReplyPickForm(queryset=saved_replies_for(user, conversation)),
+        "here_params": [(k, v) for k, v in request.GET.items() if k != "saved"],
+        "claim_errors": forms.get("claim_errors") or [],
+    }
+    return context
+
+
+def _render_conversation(request, conversation, status=200, **forms):
+    context = _list_context(request, InboxFilterForm({}, user=request.user), current=conversation)
+    context.update(_conversation_context(request, conversation, **forms))
+    if status == 400:
+        return render_invalid(request, "inbox/conversation.html", context)
+    return render(request, "inbox/conversation.html", context)
+
+
+@login_required
+@require_GET
+def conversation_detail(request, pk):
+    conversation = _visible(request, pk)
+    form = _filter_form(request)
+    forms, invalid = {}, bool(form.errors) if form.is_bound else False
+    if request.GET.get("saved"):
+        saved_qs = saved_replies_for(request.user, conversation)
+        pick = SavedReplyPickForm(request.GET, queryset=saved_qs)
+        if pick.is_valid():
+            forms["reply_form"] = ReplyForm(initial={"body": pick.cleaned_data["saved"].body})
+            forms["pick_form"] = pick
+        else:
+            forms["pick_form"] = pick
+            invalid = True
+    context = _list_context(request, form, current=conversation)
+    invalid = invalid or bool(form.errors)
+    context.update(_conversation_context(request, conversation, **forms))
+    if invalid:
+        return render_invalid(request, "inbox/conversation.html", context)
+    return render(request, "inbox/conversation.html", context)
+
+
+def _back(request, conversation):
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/inbox/") and url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect("inbox:conversation", pk=conversation.pk)
+
+
+def _act(request, conversation, form, form_key, action, success: str):
+    """Runs ``action(cleaned_data)`` for a valid form; a refusal re-shows the
+    conversation with the reason next to the field (400)."""
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            if success:
+                messages.success(request, success)
+            return _back(request, conversation)
+    return _render_conversation(request, conversation, status=400, **{form_key: form})
+
+
+@login_required
+@require_POST
+def conversation_claim(request, pk):
+    conversation = _visible(request, pk)
+    try:
+        services.conversation_claim(actor=request.user, conversation=conversation)
+    except ValidationError as exc:
+        return _render_conversation(request, conversation, status=400, claim_errors=exc.messages)
+    messages.success(request, _("The conversation is yours."))
+    return _back(request, conversation)
+
+
+@login_required
+@require_POST
+def conversation_assign(request, pk):
+    conversation = _visible(request, pk)
+    form = AssignForm(request.POST, conversation=conversation)
+    return _act(request, conversation, form, "assign_form", lambda d: services.conversation_assign(
+        actor=request.user, conversation=conversation, assignee=d["assignee"]), _("Assignment saved."))
+
+
+@login_required
+@require_POST
+def conversation_status(request, pk):
+    conversation = _visible(request, pk)
+    form = StatusForm(request.POST)
+    return _act(request, conversation, form, "status_form", lambda d: services.conversation_set_status(
+        actor=request.user, conversation=conversation, status=d["status"]), _("Status changed."))
+
+
+@login_required
+@require_POST
+def conversation_intent(request, pk):
+    conversation = _visible(request, pk)
+    form = IntentForm(request.POST)
+    return _act(request, conversation, form, "intent_form", lambda d: services.conversation_set_intent(
+        actor=request.user, conversation=conversation, intent=d["intent"]),
+        _("Intent corrected: thank you, the triage learns from it."))
+
+
+@login_required
+@require_POST
+def conversation_route(request, pk):
+    conversation = _visible(request, pk)
+    form = RouteForm(request.POST)
+    response = _act(request, conversation, form, "route_form", lambda d: services.conversation_route(
+        actor=request.user, conversation=conversation, department=d["department"], reason=d["reason"]),
+        _("Moved to another queue."))
+    if response.status_code == 302 and not can_view_conversation(request.user, conversation):
+        return redirect("inbox:list")  # it left the queues I see
+    return response
+
+
+@login_required
+@require_POST
+def note_add(request, pk):
+    conversation = _visible(request, pk)
+    form = NoteForm(request.POST)
+    return _act(request, conversation, form, "note_form", lambda d: services.note_add(
+        actor=request.user, conversation=conversation, body=d["body"]), _("Note added."))
+
+
+@login_required
+@require_POST
+def tag_add(request, pk):
+    conversation = _visible(request, pk)
+    form = TagForm(request.POST)
+    return _act(request, conversation, form, "tag_form", lambda d: services.tag_add(
+        actor=request.user, conversation=conversation, name=d["name"]), "")
+
+
+@login_required
+@require_POST
+def tag_remove(request, pk):
+    conversation = _visible(request, pk)
+    form = TagRemoveForm(request.POST)
+    if not form.is_valid():
+        tag_form = TagForm()
+        tag_form.add_error(None, _("Say which tag to remove."))
+        return _render_conversation(request, conversation, status=400, tag_form=tag_form)
+    services.tag_remove(actor=request.user, conversation=conversation, name=form.cleaned_data["name"])
+    return _back(request, conversation)
+
+
+@login_required
+@require_POST
+def reply_submit(request, pk):
+    conversation = _visible(request, pk)
+    mode = reply_mode(request.user, conversation)
+    if mode == "none":
+        raise PermissionDenied(_("You have no right to draft or send replies on %(account)s.")
+                               % {"account": conversation.account})
+    form = ReplyForm(request.POST)
+    success = _("Reply on its way to the channel.") if mode == "send" else _(
+        "Sent for approval: a colleague with the reply or approve right will review it.")
+    return _act(request, conversation, form, "reply_form", lambda d: services.reply_submit(
+        actor=request.user, conversation=conversation, body=d["body"]), success)
+
+
+def _visible_reply(request, pk) -> Reply:
+    return get_object_or_404(
+        Reply.objects.select_related("conversation__account", "conversation__author", "conversation__assignee",
+                                     "conversation__department", "conversation__account__service_window"),
+        pk=pk, conversation__in=conversations_visible_to(request.user))
+
+
+def _reply_action(request, reply, action, success):
+    try:
+        action()
+    except ValidationError as exc:
+        return _render_conversation(request, reply.conversation, status=400,
+                                    reply_errors={reply.pk: exc.messages})
+    messages.success(request, success)
+    return _back(request, reply.conversation)
+
+
+@login_required
+@require_POST
+def reply_approve(request, pk):
+    reply = _visible_reply(request, pk)
+    return _reply_action(request, reply, lambda: services.reply_approve(actor=request.user, reply=reply),
+                         _("Reply approved and on its way."))
+
+
+@login_required
+@require_POST
+def reply_return(request, pk):
+    reply = _visible_reply(request, pk)
+    form = ReturnForm(request.POST, auto_id=f"id_return{reply.pk}_%s")
+    if form.is_valid():
+        try:
+            services.reply_return(actor=request.user, reply=reply, comment=form.cleaned_data["comment"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Reply returned to its author with your comment."))
+            return _back(request, reply.conversation)
+    elif not (can_view_conversation(request.user, reply.conversation) and can_approve_reply(request.user, reply)):
+        raise PermissionDenied
+    return _render_conversation(request, reply.conversation, status=400, return_form=form, return_reply_id=reply.pk)
+
+
+@login_required
+@require_POST
+def reply_retry(request, pk):
+    reply = _visible_reply(request, pk)
+    return _reply_action(request, reply, lambda: services.reply_retry(actor=request.user, reply=reply),
+                         _("Trying to send the reply again."))
+
+
+@login_required
+@require_GET
+def presence(request, pk):
+    conversation = _visible(request, pk)
+    state = "replying" if request.GET.get("state") == "replying" else "viewing"
+    services.presence_touch(user=request.user, conversation=conversation, state=state)
+    others = services.presence_others(user=request.user, conversation=conversation)
+    return render(request, "inbox/_presence.html", {"others": others, "conversation": conversation})
+
+
+# --- saved replies ---------------------------------------------------------
+
+@login_required
+def saved_replies(request):
+    form = SavedReplyForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.saved_reply_create(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, _("Saved reply added."))
+                return redirect("inbox:saved-replies")
+    context = {"form": form, "saved_replies": saved_replies_for(request.user)}
+    if request.method == "POST":
+        return render_invalid(request, "inbox/saved_replies.html", context)
+    return render(request, "inbox/saved_replies.html", context)

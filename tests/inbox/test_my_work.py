@@ -31,13 +31,19 @@ def test_my_work_lists_my_conversations_with_their_clock(make_member, client_for
 def _conv(**fields):
     defaults = {"status": "open", "first_response_due_at": timezone.now() + timedelta(minutes=12),
                 "first_response_at": None, "sla_paused_at": None, "sla_warned": False, "sla_breached": False}
-    return Conversation(**{**defaults, **fields})
+    from security.models import SocialAccount
+
+    return Conversation(account=SocialAccount(platform="mastodon", handle="@x"), **{**defaults, **fields})
 
 
+@pytest.mark.django_db
 def test_sla_chip_states():
     now = timezone.now()
     assert "due in 12 min" in sla_chip(_conv(first_response_due_at=now + timedelta(minutes=12, seconds=5)), now)
     assert 'class="chip warn"' in sla_chip(_conv(sla_warned=True), now)
+    late = sla_chip(_conv(first_response_at=now, first_response_breached=True,
+                          resolution_due_at=now + timedelta(hours=30)), now)
+    assert "first response was late" in late
     breached = sla_chip(_conv(first_response_due_at=now - timedelta(hours=3), sla_breached=True), now)
     assert 'class="chip bad"' in breached and "overdue by 3 h" in breached
     assert "paused" in sla_chip(_conv(sla_paused_at=now), now)

@@ -119,3 +119,24 @@ def test_sweep_uses_the_index_not_a_scan(setup, django_assert_max_num_queries):
                        [datetime(2026, 11, 26, 10, 0, tzinfo=MADRID)])
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "conv_sla_sweep" in plan
+
+
+@pytest.mark.django_db
+def test_after_a_late_first_response_the_resolution_clock_is_watched(setup):
+    from inbox import sla
+    from inbox.clock import spec_for_account
+
+    conversation = _ingest(setup["account"], "What are your opening hours?",
+                           datetime(2026, 11, 26, 10, 0, tzinfo=MADRID))
+    sla_sweep(now=datetime(2026, 11, 26, 11, 0, tzinfo=MADRID))
+    conversation.refresh_from_db()
+    assert conversation.sla_breached
+    answered = datetime(2026, 11, 26, 11, 30, tzinfo=MADRID)
+    sla.record_first_response(conversation, at=answered, spec=spec_for_account(setup["account"]))
+    conversation.save()
+    assert conversation.first_response_breached and not conversation.sla_breached
+    assert conversation.sla_next_check_at == conversation.resolution_warn_at
+    result = sla_sweep(now=conversation.resolution_due_at + timedelta(minutes=1))
+    assert result["breached"] == 1
+    conversation.refresh_from_db()
+    assert conversation.sla_breached and conversation.first_response_breached

@@ -28,5 +28,12 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialops_bench_inbox
+
+# Ingest throughput and inbox list latency on PostgreSQL, each next to a baseline
+# measured in the same run; ends with one JSON line. Never gates on wall time.
+bench-inbox: $(VENV)/.runtime
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/bench_inbox.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var/static

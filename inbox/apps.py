@@ -27,6 +27,12 @@ class InboxConfig(AppConfig):
                                            "inbox.change_routingrule", "inbox.delete_routingrule"])
         extend_role_permissions(Role.ADMIN, ["inbox.change_slapolicy", "inbox.change_servicewindow",
                                              "inbox.change_triagesettings"])
+        from accounts import demo_hooks
+
+        from .demo import load_demo_inbox
+
+        if load_demo_inbox not in demo_hooks.SEEDERS:
+            demo_hooks.SEEDERS.append(load_demo_inbox)
         if offboarding_release_work not in OFFBOARDING_HOOKS:
             OFFBOARDING_HOOKS.append(offboarding_release_work)
         from socialops import dashboard

@@ -258,10 +258,53 @@ def _store(account: SocialAccount, valid: list[IncomingMessage], result: IngestR
         new_conversations.append(conversation)
         first_text[key] = message.text
     decisions = [routing.route(c, first_text[c.thread_key], rules) for c in new_conversations]
+
+    # Bring every touched conversation up to date in memory (counts, preview,
+    # reopen, escalation) before writing: new conversations are then inserted
+    # complete, and only the pre-existing ones need an UPDATE.
+    new_keys = {c.thread_key for c in new_conversations}
+    touched: dict[str, Conversation] = {}
+    events, escalations = [], []
+    for message in fresh:
+        key = thread_key_for(message)
+        conversation = conversations[key]
+        touched[key] = conversation
+        triaged = results[message.index]
+        is_new = key in new_keys
+        conversation.message_count += 1
+        if message.sent_at >= conversation.last_message_at or (is_new and conversation.message_count == 1):
+            conversation.last_message_at = max(conversation.last_message_at, message.sent_at)
+            conversation.last_message_preview = message.text[:200]
+            conversation.sentiment, conversation.sentiment_score = triaged.sentiment, triaged.sentiment_score
+        if not is_new:
+            after_resolution = conversation.resolved_at is None or message.sent_at > conversation.resolved_at
+            if conversation.status in (Conversation.Status.RESOLVED, Conversation.Status.CLOSED) and after_resolution:
+                previous = conversation.status
+                conversation.status = Conversation.Status.OPEN
+                sla.start_clocks(conversation, at=message.sent_at, spec=spec, book=book)
+                events.append(ConversationEvent(conversation=conversation, kind="reopened",
+                                                data={"from": previous, "by_message": message.platform_message_id}))
+                result.conversations_reopened += 1
+            elif conversation.status == Conversation.Status.WAITING and (
+                    conversation.sla_paused_at is None or message.sent_at > conversation.sla_paused_at):
+                conversation.status = Conversation.Status.OPEN
+                sla.resume(conversation, at=message.sent_at, spec=spec)
+                events.append(ConversationEvent(conversation=conversation, kind="customer_replied", data={}))
+        if triaged.is_sensitive and not conversation.is_sensitive:
+            conversation.is_sensitive = True
+            conversation.sensitive_categories = triaged.sensitive_categories
+            if conversation.intent_source != "agent":
+                conversation.intent, conversation.intent_source = triaged.intent, triaged.classified_by
+            escalations.append(routing.route(conversation, message.text, rules))
+    for conversation in touched.values():
+        if not conversation.last_message_preview:
+            conversation.last_message_preview = conversation.subject
+        sla.set_next_check(conversation)
+
     Conversation.objects.bulk_create(new_conversations)
-    for decision in decisions:
+    for decision in decisions + escalations:
         decision.conversation_id = decision.conversation.pk
-    RoutingDecision.objects.bulk_create(decisions)
+    RoutingDecision.objects.bulk_create(decisions + escalations)
     result.conversations_created = len(new_conversations)
     from .services import assign_round_robin
 
@@ -283,58 +326,19 @@ def _store(account: SocialAccount, valid: list[IncomingMessage], result: IngestR
     result.created = len(messages)
     result.message_ids = [m.pk for m in messages if m.pk]
 
-    # Bring every touched conversation up to date (counts, preview, reopen, escalation).
-    new_keys = {c.thread_key for c in new_conversations}
-    touched: dict[str, Conversation] = {}
-    events, escalations = [], []
-    for message in fresh:
-        key = thread_key_for(message)
-        conversation = conversations[key]
-        touched[key] = conversation
-        conversation.message_count += 1
-        if message.sent_at >= conversation.last_message_at or key in new_keys:
-            conversation.last_message_at = max(conversation.last_message_at, message.sent_at)
-            conversation.last_message_preview = message.text[:200]
-            triaged = results[message.index]
-            conversation.sentiment, conversation.sentiment_score = triaged.sentiment, triaged.sentiment_score
-        if key in new_keys:
-            continue
-        triaged = results[message.index]
-        after_resolution = conversation.resolved_at is None or message.sent_at > conversation.resolved_at
-        if conversation.status in (Conversation.Status.RESOLVED, Conversation.Status.CLOSED) and after_resolution:
-            previous = conversation.status
-            conversation.status = Conversation.Status.OPEN
-            sla.start_clocks(conversation, at=message.sent_at, spec=spec, book=book)
-            events.append(ConversationEvent(conversation=conversation, kind="reopened",
-                                            data={"from": previous, "by_message": message.platform_message_id}))
-            result.conversations_reopened += 1
-        elif conversation.status == Conversation.Status.WAITING and (
-                conversation.sla_paused_at is None or message.sent_at > conversation.sla_paused_at):
-            conversation.status = Conversation.Status.OPEN
-            sla.resume(conversation, at=message.sent_at, spec=spec)
-            events.append(ConversationEvent(conversation=conversation, kind="customer_replied", data={}))
-        if triaged.is_sensitive and not conversation.is_sensitive:
-            conversation.is_sensitive = True
-            conversation.sensitive_categories = triaged.sensitive_categories
-            if conversation.intent_source != "agent":
-                conversation.intent, conversation.intent_source = triaged.intent, triaged.classified_by
-            escalations.append(routing.route(conversation, message.text, rules))
-    for conversation in touched.values():
-        if not conversation.last_message_preview:
-            conversation.last_message_preview = conversation.subject
-        sla.set_next_check(conversation)
-    Conversation.objects.bulk_update(
-        list(touched.values()),
-        ["message_count", "last_message_at", "last_message_preview", "sentiment", "sentiment_score", "status",
-         "is_sensitive", "sensitive_categories", "intent", "intent_source", "department", "priority", "opened_at",
-         "first_response_due_at", "first_response_warn_at", "first_response_at", "first_response_service_minutes",
-         "first_response_breached",
-         "resolution_due_at", "resolution_warn_at", "resolved_at", "sla_paused_at", "sla_warned", "sla_breached",
-         "sla_next_check_at"],
-        batch_size=500,
-    )
-    RoutingDecision.objects.bulk_create(escalations)
+    existing_touched = [c for key, c in touched.items() if key not in new_keys]
+    if existing_touched:
+        Conversation.objects.bulk_update(existing_touched, UPDATED_ON_INGEST, batch_size=200)
     ConversationEvent.objects.bulk_create(events)
+
+
+UPDATED_ON_INGEST = [
+    "message_count", "last_message_at", "last_message_preview", "sentiment", "sentiment_score", "status",
+    "is_sensitive", "sensitive_categories", "intent", "intent_source", "department", "priority", "opened_at",
+    "first_response_due_at", "first_response_warn_at", "first_response_at", "first_response_service_minutes",
+    "first_response_breached", "resolution_due_at", "resolution_warn_at", "resolved_at", "sla_paused_at",
+    "sla_warned", "sla_breached", "sla_next_check_at",
+]
 
 
 def _upsert_authors(platform: str, messages: list[IncomingMessage]) -> dict[str, Author]:

@@ -127,8 +127,19 @@ def detect_language(text: str, hint: str = "") -> str:
     return best
 
 
-def _contains(text: str, term: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(term) + r"(?!\w)", text) is not None
+@lru_cache(maxsize=512)
+def _alternation(terms: tuple[str, ...]) -> re.Pattern:
+    """One compiled pattern matching any of ``terms`` as whole words: a
+    single scan per list instead of one search per term."""
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+                      + r")(?!\w)")
+
+
+def _first_match(text: str, terms) -> str | None:
+    if not terms:
+        return None
+    match = _alternation(tuple(terms)).search(text)
+    return match.group(0) if match else None
 
 
 def sensitive_terms() -> dict[str, dict[str, list[str]]]:
@@ -146,7 +157,7 @@ def sensitive_categories_of(text: str, language: str, terms=None) -> list[str]:
     # Terms of the message's language first; English terms too, as they cross languages on social media.
     for lang in {language, "en"}:
         for category, words in terms.get(lang, {}).items():
-            if any(_contains(lowered, w) for w in words):
+            if _first_match(lowered, words):
                 found.add(category)
     return sorted(found)
 
@@ -156,9 +167,9 @@ def rule_intent(text: str, language: str) -> tuple[str, list[str]]:
     reasons: list[str] = []
     for intent in (Intent.SPAM, Intent.COMPLAINT, Intent.SALES_LEAD, Intent.PRAISE, Intent.SIMPLE_QUERY):
         words = INTENT_KEYWORDS[intent].get(language, []) + (INTENT_KEYWORDS[intent]["en"] if language != "en" else [])
-        hits = [w for w in words if _contains(lowered, w)]
-        if hits:
-            reasons.append(f"keyword '{hits[0]}' -> {intent}")
+        hit = _first_match(lowered, words)
+        if hit:
+            reasons.append(f"keyword '{hit}' -> {intent}")
             return intent, reasons
     if _ORDER_NUMBER.search(text or ""):
         reasons.append("order number -> inquiry")

@@ -46,15 +46,37 @@ def current_grants_for(user):
     )
 
 
+def department_group_permissions(user, capability: "Capability"):
+    """Guardian permissions held by the groups of the departments ``user``
+    is an active member of now (not the groups they happen to sit in, so a
+    membership that starts or ends later takes effect without any sync)."""
+    from .models import SocialAccountGroupObjectPermission
+
+    return SocialAccountGroupObjectPermission.objects.filter(
+        permission__content_type__app_label="security", permission__codename=capability.codename,
+        group__department__in=active_department_ids(user))
+
+
+def _guardian_allows(user, capability: "Capability", account: SocialAccount) -> bool:
+    if user.has_perm(capability.perm, account):
+        return True
+    return department_group_permissions(user, capability).filter(content_object=account).exists()
+
+
 def has_capability(user, capability: str, account: SocialAccount) -> bool:
+    """Cached on the user object, which lives for one request: a revoked
+    right stops working on the very next request."""
     if not (user.is_authenticated and user.is_active):
         return False
     capability = Capability(capability)
     if capability in (Capability.PUBLISH, Capability.REPLY) and account.status != SocialAccount.Status.ACTIVE:
         return False
-    if not user.has_perm(capability.perm, account):
-        return False
-    return current_grants_for(user).filter(account=account, capability=capability).exists()
+    cache = user.__dict__.setdefault("_socialops_capabilities", {})
+    key = (capability.value, account.pk)
+    if key not in cache:
+        cache[key] = _guardian_allows(user, capability, account) and current_grants_for(user).filter(
+            account=account, capability=capability).exists()
+    return cache[key]
 
 
 def can_draft(user, account) -> bool:

@@ -23,6 +23,7 @@ from .permissions import (
     can_view_all_accounts,
     can_view_custody,
     current_grants_for,
+    department_group_permissions,
     is_security_admin,
 )
 
@@ -49,9 +50,10 @@ def accounts_with_capability(user, capability: str) -> QuerySet[SocialAccount]:
         return SocialAccount.objects.none()
     capability = Capability(capability)
     permitted = get_objects_for_user(user, capability.perm, klass=SocialAccount, accept_global_perms=False,
-                                     with_superuser=False)
+                                     with_superuser=False).values("pk")
+    via_departments = department_group_permissions(user, capability).values("content_object_id")
     granted = current_grants_for(user).filter(capability=capability).values("account_id")
-    qs = permitted.filter(pk__in=granted)
+    qs = SocialAccount.objects.filter(Q(pk__in=permitted) | Q(pk__in=via_departments), pk__in=granted)
     if capability in (Capability.PUBLISH, Capability.REPLY):
         qs = qs.filter(status=SocialAccount.Status.ACTIVE)
     return qs

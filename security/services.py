@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import match_token
@@ -260,7 +260,11 @@ def custodian_add(*, actor: User, account: SocialAccount, user: User) -> Custodi
         raise ValidationError({"user": _("This person has been deactivated.")})
     if Custodian.objects.filter(account=account, user=user, removed_at__isnull=True).exists():
         raise ValidationError({"user": _("%(user)s is already a custodian of this account.") % {"user": user}})
-    custodian = Custodian.objects.create(account=account, user=user, added_by=actor)
+    try:
+        with transaction.atomic():
+            custodian = Custodian.objects.create(account=account, user=user, added_by=actor)
+    except IntegrityError:  # a concurrent double submit
+        raise ValidationError({"user": _("%(user)s is already a custodian of this account.") % {"user": user}})
     _audit(actor, "custodian.add", custodian, account=account, after={"user": user.pk})
     return custodian
 
@@ -274,6 +278,13 @@ def custodian_remove(*, actor: User | None, custodian: Custodian, check_permissi
     custodian.removed_at = timezone.now()
     custodian.removed_by = actor
     custodian.save(update_fields=["removed_at", "removed_by"])
+    # Their open requests on this account end with their custody (unless another role still allows them).
+    if not _may_ask_for_reveal(custodian.user, custodian.account):
+        for open_request in RevealRequest.objects.filter(
+                requester=custodian.user, credential__account=custodian.account,
+                status__in=[RevealRequest.Status.PENDING, RevealRequest.Status.APPROVED]):
+            reveal_request_cancel(actor=actor, request=open_request, reason="no longer a custodian",
+                                  check_permission=False)
     _audit(actor, "custodian.remove", custodian, account=custodian.account,
            before={"user": custodian.user_id, "removed_at": None},
            after={"removed_at": custodian.removed_at.isoformat()})
@@ -353,13 +364,17 @@ def _require_second_factor(user: User, password: str, otp_token: str) -> None:
         raise ValidationError({"otp_token": _("The authenticator code is not correct or has been used.")})
 
 
+def _may_ask_for_reveal(user: User, account: SocialAccount) -> bool:
+    return user.is_active and (is_custodian(user, account) or is_security_admin(user)
+                               or user.memberships.active().filter(role=Role.EXECUTIVE).exists())
+
+
 @transaction.atomic
 def reveal_request_create(*, actor: User, credential: Credential, reason: str) -> RevealRequest:
     reason = (reason or "").strip()
     if len(reason) < 10:
         raise ValidationError({"reason": _("Explain why the secret is needed (at least 10 characters).")})
-    if not (is_custodian(actor, credential.account) or is_security_admin(actor)
-            or actor.memberships.active().filter(role=Role.EXECUTIVE).exists()):
+    if not _may_ask_for_reveal(actor, credential.account):
         raise PermissionDenied(_("Only custodians, admins and executives may ask to reveal a secret."))
     if RevealRequest.objects.filter(credential=credential, requester=actor, status__in=[
             RevealRequest.Status.PENDING, RevealRequest.Status.APPROVED]).exists():
@@ -423,6 +438,8 @@ def reveal_perform(*, actor: User, request: RevealRequest, password: str, otp_to
     request = RevealRequest.objects.select_related("credential__account").get(pk=request.pk)
     if request.requester_id != actor.pk:
         raise PermissionDenied(_("Only the requester may reveal."))
+    if not _may_ask_for_reveal(actor, request.credential.account):
+        raise PermissionDenied(_("You are no longer a custodian, admin or executive for this account."))
     if request.status != RevealRequest.Status.APPROVED:
         raise ValidationError({"status": _("This request is not approved (or was already revealed).")})
     approval_valid_until = request.decided_at + timedelta(hours=settings.SOCIALOPS_REVEAL_APPROVAL_VALID_HOURS)

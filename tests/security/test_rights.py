@@ -183,3 +183,22 @@ def test_reason_is_required(admin_user, make_member, account):
     with pytest.raises(ValidationError) as exc:
         services.grant_create(actor=admin_user, account=account, capability="draft", user=make_member(), reason=" ")
     assert "reason" in exc.value.message_dict
+
+
+@pytest.mark.django_db
+def test_department_right_reaches_a_membership_that_starts_later(admin_user, account, monkeypatch):
+    from accounts.services import membership_create
+
+    department = DepartmentFactory()
+    services.grant_create(actor=admin_user, account=account, capability="draft", department=department, reason="x")
+    from tests.accounts.factories import WorkgroupFactory
+
+    person = UserFactory()
+    starts = timezone.now() + timezone.timedelta(days=1)
+    membership_create(actor=admin_user, user=person, department=department, workgroup=WorkgroupFactory(),
+                      role="department_representative", started_at=starts)
+    assert not has_capability(fresh(person), "draft", account)
+    later = starts + timezone.timedelta(hours=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert has_capability(fresh(person), "draft", account)
+    assert list(accounts_with_capability(fresh(person), "draft")) == [account]

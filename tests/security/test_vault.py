@@ -131,3 +131,28 @@ def test_wrong_authenticator_codes_are_counted_by_django_otp(admin_user, make_me
     device.refresh_from_db()
     assert device.throttling_failure_count == 1
     assert RevealRequest.objects.get(pk=request.pk).status == "approved"
+
+
+@pytest.mark.django_db
+def test_an_approved_reveal_dies_with_the_requesters_custody(admin_user, make_member):
+    from django.core.exceptions import PermissionDenied
+
+    from security.models import Custodian, RevealRequest
+    from tests.accounts.factories import PASSWORD
+    from tests.security.factories import totp_code, totp_device
+
+    account = SocialAccountFactory()
+    first, second = make_member(Role.COMMUNITY_MANAGER), make_member(Role.EXECUTIVE)
+    for person in (first, second):
+        services.custodian_add(actor=admin_user, account=account, user=person)
+    credential = services.credential_set(actor=admin_user, account=account, kind="password", secret=SECRET)
+    device = totp_device(first)
+    request = services.reveal_request_create(actor=first, credential=credential, reason="campaign login needed")
+    services.reveal_request_decide(actor=second, request=request, approve=True)
+    custody = Custodian.objects.get(account=account, user=first, removed_at__isnull=True)
+    # the request is cancelled with the custody; a request approved before is refused at reveal time too
+    services.custodian_remove(actor=admin_user, custodian=custody)
+    assert RevealRequest.objects.get(pk=request.pk).status == "cancelled"
+    RevealRequest.objects.filter(pk=request.pk).update(status="approved")
+    with pytest.raises(PermissionDenied):
+        services.reveal_perform(actor=first, request=request, password=PASSWORD, otp_token=totp_code(device))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Department, Membership, User
 from security.permissions import active_department_ids
 from security.selectors import accounts_visible_to
+from socialops.dates import check_range
 
 from .models import Conversation, Intent, Priority, SavedReply, Sentiment
 
@@ -104,6 +105,7 @@ class InboxFilterForm(forms.Form):
             raise ValidationError(_("This page link is broken: start again from the first page."))
         if due.tzinfo is None:
             raise ValidationError(_("This page link is broken: start again from the first page."))
+        check_range(due)
         return due, int(id_text)
 
     def is_filtered(self) -> bool:

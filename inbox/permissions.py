@@ -23,10 +23,11 @@ def is_specialist(user) -> bool:
 
 
 def can_view_conversation(user, conversation) -> bool:
+    """Through the queue: an assignee who has left the department loses
+    sight of it too (the conversation stays in the queue for the others)."""
     if not (user.is_authenticated and user.is_active):
         return False
-    return (can_view_all(user) or conversation.assignee_id == user.pk
-            or conversation.department_id in active_department_ids(user))
+    return can_view_all(user) or conversation.department_id in active_department_ids(user)
 
 
 def can_work_conversation(user, conversation) -> bool:
@@ -47,12 +48,14 @@ def reply_mode(user, conversation) -> str:
 
 
 def can_approve_reply(user, reply) -> bool:
+    """Sensitivity is judged now, not when the draft was written: a
+    conversation that became sensitive since needs a specialist."""
     account = reply.conversation.account
-    if reply.author_id == user.pk:
+    if reply.author_id == user.pk or account.status != account.Status.ACTIVE:
         return False
     if not (can_reply(user, account) or can_approve(user, account)):
         return False
-    if reply.needs_specialist and not is_specialist(user):
+    if (reply.needs_specialist or reply.conversation.is_sensitive) and not is_specialist(user):
         return False
     return True
 

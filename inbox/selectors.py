@@ -18,7 +18,7 @@ def conversations_visible_to(user) -> QuerySet[Conversation]:
         return qs.none()
     if can_view_all(user):
         return qs
-    return qs.filter(Q(department_id__in=active_department_ids(user)) | Q(assignee=user))
+    return qs.filter(department_id__in=active_department_ids(user))
 
 
 def with_list_relations(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:

@@ -51,6 +51,20 @@ def _event(conversation, kind, actor=None, **data):
                 account_id=conversation.account_id, after=data)
 
 
+SLA_FIELDS = [
+    "opened_at", "first_response_due_at", "first_response_warn_at", "first_response_at",
+    "first_response_service_minutes", "first_response_breached", "resolution_due_at", "resolution_warn_at",
+    "resolved_at", "sla_paused_at", "sla_warned", "sla_breached", "sla_next_check_at",
+]
+
+
+def _locked(conversation: Conversation) -> Conversation:
+    """The row as it is now, locked until the transaction ends: an ingest
+    running at the same time cannot be overwritten by a stale copy."""
+    return Conversation.objects.select_for_update(of=("self",)).select_related("account", "author").get(
+        pk=conversation.pk)
+
+
 def _require_work(actor, conversation):
     if not can_work_conversation(actor, conversation):
         raise PermissionDenied(_("You may not work on this conversation."))
@@ -131,21 +145,23 @@ def conversation_set_status(*, actor: User, conversation: Conversation, status: 
     _require_work(actor, conversation)
     if status not in Conversation.Status.values:
         raise ValidationError({"status": _("Unknown status.")})
+    conversation = _locked(conversation)
     if status == conversation.status:
         return conversation
     before, now = conversation.status, timezone.now()
     spec = sla.spec_for_account(conversation.account)
+    if before in (Conversation.Status.RESOLVED, Conversation.Status.CLOSED) and status not in (
+            Conversation.Status.RESOLVED, Conversation.Status.CLOSED):
+        sla.start_clocks(conversation, at=now, spec=spec, book=sla.PolicyBook())
     if status == Conversation.Status.WAITING:
         sla.pause(conversation, at=now)
     elif before == Conversation.Status.WAITING:
         sla.resume(conversation, at=now, spec=spec)
     if status in (Conversation.Status.RESOLVED, Conversation.Status.CLOSED):
         conversation.resolved_at = conversation.resolved_at or now
-    elif before in (Conversation.Status.RESOLVED, Conversation.Status.CLOSED):
-        sla.start_clocks(conversation, at=now, spec=spec, book=sla.PolicyBook())
     conversation.status = status
     sla.set_next_check(conversation)
-    conversation.save()
+    conversation.save(update_fields=["status", "updated_at", *SLA_FIELDS])
     _event(conversation, "status", actor, before=before, after=status)
     return conversation
 
@@ -158,6 +174,7 @@ def conversation_set_intent(*, actor: User, conversation: Conversation, intent: 
     _require_work(actor, conversation)
     if intent not in Intent.values:
         raise ValidationError({"intent": _("Unknown intent.")})
+    conversation = _locked(conversation)
     if intent == conversation.intent:
         return conversation
     first = conversation.messages.filter(direction=Message.Direction.INBOUND).order_by("sent_at").first()
@@ -171,7 +188,8 @@ def conversation_set_intent(*, actor: User, conversation: Conversation, intent: 
         conversation.is_sensitive = True
         decision = routing.route(conversation, first.text if first else "", routing.RuleBook(), actor=actor)
         decision.save()
-    conversation.save()
+    conversation.save(update_fields=["intent", "intent_source", "is_sensitive", "department", "priority",
+                                     "updated_at", *SLA_FIELDS])
     _event(conversation, "intent", actor, before=before, after=intent)
     return conversation
 
@@ -329,12 +347,24 @@ def reply_send(reply_id: int) -> Reply:
     """Sends an approved reply through the platform's connector. Idempotent:
     a sent reply is never sent again, and the connector gets the reply's
     idempotency key so a retried call cannot post twice."""
+    now = timezone.now()
     with transaction.atomic():
-        reply = Reply.objects.select_for_update().select_related("conversation__account").get(pk=reply_id)
-        if reply.status not in (Reply.Status.APPROVED, Reply.Status.FAILED) or reply.sent_at is not None:
+        reply = Reply.objects.select_for_update(of=("self",)).select_related("conversation__account").get(
+            pk=reply_id)
+        stuck = reply.status == Reply.Status.SENDING and reply.next_attempt_at and reply.next_attempt_at <= now
+        if reply.sent_at is not None or not (reply.status in (Reply.Status.APPROVED, Reply.Status.FAILED) or stuck):
             return reply
+        if reply.conversation.account.status != reply.conversation.account.Status.ACTIVE:
+            reply.status, reply.next_attempt_at = Reply.Status.FAILED, None
+            reply.last_error = _("%(account)s is %(status)s: nothing is posted from it.") % {
+                "account": reply.conversation.account, "status": reply.conversation.account.get_status_display()}
+            reply.save(update_fields=["status", "next_attempt_at", "last_error"])
+            return reply
+        # If this worker dies mid-call, the retry job picks the reply up again after this instant,
+        # with the same idempotency key.
         reply.status, reply.attempts = Reply.Status.SENDING, reply.attempts + 1
-        reply.save(update_fields=["status", "attempts"])
+        reply.next_attempt_at = now + timedelta(minutes=10)
+        reply.save(update_fields=["status", "attempts", "next_attempt_at"])
     conversation = reply.conversation
     try:
         platform_id = connector_for(conversation.account.platform).send_reply(
@@ -342,6 +372,9 @@ def reply_send(reply_id: int) -> Reply:
             idempotency_key=str(reply.idempotency_key))
     except ConnectorError as exc:
         return _send_failed(reply, exc)
+    except Exception as exc:  # noqa: BLE001 - an unexpected failure must still be visible and retried
+        logger.exception("Reply %s: unexpected error from the connector", reply.pk)
+        return _send_failed(reply, ConnectorError(f"unexpected error: {type(exc).__name__}", retry_after=60))
     return _send_succeeded(reply, platform_id)
 
 
@@ -470,7 +503,7 @@ def _escalate(conversation: Conversation, target: str) -> None:
 
 def retry_due_replies(*, now=None) -> int:
     now = now or timezone.now()
-    ids = list(Reply.objects.filter(status=Reply.Status.APPROVED, next_attempt_at__lte=now)
+    ids = list(Reply.objects.filter(status__in=[Reply.Status.APPROVED, Reply.Status.SENDING], next_attempt_at__lte=now)
                .values_list("pk", flat=True)[:100])
     for reply_id in ids:
         reply_send(reply_id)

@@ -88,7 +88,8 @@ def service_closure_add(*, actor, account, starts_at, ends_at, reason: str = "")
     _require_config(actor)
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The closure must end after it starts.")})
-    window, _created = ServiceWindow.objects.get_or_create(account=account)
+    # A channel without hours is watched 24/7: a closure must not turn that into "never open".
+    window, _created = ServiceWindow.objects.get_or_create(account=account, defaults={"always_open": True})
     closure = ServiceClosure.objects.create(window=window, starts_at=starts_at, ends_at=ends_at, reason=reason)
     audit_write(actor=actor, action="service_window.closure", target_type="inbox.serviceclosure",
                 target_id=str(closure.pk), target_repr=str(closure), account_id=account.pk,

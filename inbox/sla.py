@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.conf import settings
 
-from .clock import WindowSpec, add_service_minutes, service_minutes_between, spec_for_account
+from .clock import NeverOpenError, WindowSpec, add_service_minutes, service_minutes_between, spec_for_account
 from .models import Conversation, Intent, SlaPolicy
 
 # Defaults from the domain notes; admins change them as SlaPolicy rows.
@@ -35,17 +35,31 @@ class PolicyBook:
         return DEFAULT_TARGETS.get(intent, OTHER_TARGETS)
 
 
+def _due(spec: WindowSpec, at: datetime, minutes: float):
+    """None when the window never opens within the horizon (a channel with
+    no hours left): the conversation is still stored, without a deadline."""
+    try:
+        return add_service_minutes(spec, at, minutes)
+    except NeverOpenError:
+        return None
+
+
+def _set_targets(conversation: Conversation, *, spec: WindowSpec, book: PolicyBook) -> None:
+    first_minutes, resolution_minutes = book.targets(conversation.intent, conversation.account_id)
+    at = conversation.opened_at
+    conversation.first_response_due_at = _due(spec, at, first_minutes)
+    conversation.first_response_warn_at = _due(spec, at, first_minutes * warn_fraction())
+    conversation.resolution_due_at = _due(spec, at, resolution_minutes)
+    conversation.resolution_warn_at = _due(spec, at, resolution_minutes * warn_fraction())
+
+
 def start_clocks(conversation: Conversation, *, at: datetime, spec: WindowSpec, book: PolicyBook) -> None:
     """Starts a new SLA cycle at ``at`` (a new conversation or a reopened one)."""
-    first_minutes, resolution_minutes = book.targets(conversation.intent, conversation.account_id)
     conversation.opened_at = at
     conversation.first_response_at = None
     conversation.first_response_service_minutes = None
     conversation.first_response_breached = False
-    conversation.first_response_due_at = add_service_minutes(spec, at, first_minutes)
-    conversation.first_response_warn_at = add_service_minutes(spec, at, first_minutes * warn_fraction())
-    conversation.resolution_due_at = add_service_minutes(spec, at, resolution_minutes)
-    conversation.resolution_warn_at = add_service_minutes(spec, at, resolution_minutes * warn_fraction())
+    _set_targets(conversation, spec=spec, book=book)
     conversation.resolved_at = None
     conversation.sla_paused_at = None
     conversation.sla_warned = False
@@ -54,13 +68,13 @@ def start_clocks(conversation: Conversation, *, at: datetime, spec: WindowSpec, 
 
 
 def retarget(conversation: Conversation, *, spec: WindowSpec, book: PolicyBook) -> None:
-    """The intent changed: recompute the targets from the cycle's start."""
-    first_response_at = conversation.first_response_at
-    start_clocks(conversation, at=conversation.opened_at, spec=spec, book=book)
-    if first_response_at:
-        conversation.first_response_at = first_response_at
-        conversation.first_response_service_minutes = service_minutes_between(
-            spec, conversation.opened_at, first_response_at)
+    """The intent changed: recompute the due and warning instants from the
+    cycle's start. Everything else (pause, resolution, a late first
+    response, a breach already escalated) stays as it is."""
+    _set_targets(conversation, spec=spec, book=book)
+    if conversation.first_response_at and conversation.first_response_due_at:
+        conversation.first_response_breached = (conversation.first_response_breached
+                                                or conversation.first_response_at > conversation.first_response_due_at)
     set_next_check(conversation)
 
 
@@ -88,7 +102,7 @@ def resume(conversation: Conversation, *, at: datetime, spec: WindowSpec) -> Non
     if conversation.sla_paused_at is None:
         return
     paused = conversation.sla_paused_at
-    if conversation.resolution_due_at and not conversation.sla_breached:
+    if conversation.resolution_due_at and conversation.resolution_warn_at and not conversation.sla_breached:
         remaining = service_minutes_between(spec, paused, conversation.resolution_due_at)
         warn_remaining = service_minutes_between(spec, paused, conversation.resolution_warn_at)
         conversation.resolution_due_at = add_service_minutes(spec, at, remaining)

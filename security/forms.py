@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department, User
+from socialops.dates import BoundedDateField
 
 from .models import Capability, Platform
 
@@ -66,6 +67,6 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=_("Actor"), required=False)
     action = forms.CharField(label=_("Action"), required=False)
     account = forms.IntegerField(label=_("Account id"), required=False, min_value=1)
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = BoundedDateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = BoundedDateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

@@ -12,6 +12,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
+from socialops.dates import BoundedIsoDateTimeFilter
+
 from .. import selectors, services
 from ..models import AuditEvent, Capability, PublishingGrant, TrainingRecord
 from ..permissions import CanViewAuditEvents, can_break_glass, can_view_custody, is_security_admin
@@ -309,8 +311,8 @@ class AuditEventFilter(filters.FilterSet):
     action = filters.CharFilter(field_name="action", lookup_expr="startswith")
     actor_name = filters.CharFilter(field_name="actor_name", lookup_expr="iexact")
     account_id = filters.NumberFilter(field_name="account_id")
-    since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    since = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = AuditEvent

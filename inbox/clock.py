@@ -82,7 +82,8 @@ def _transition(lo: datetime, hi: datetime, tz: ZoneInfo) -> datetime:
     return lo + timedelta(minutes=hi_min)
 
 
-def period_intervals(day: date, opens: int, closes: int, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+@lru_cache(maxsize=8192)
+def period_intervals(day: date, opens: int, closes: int, tz: ZoneInfo) -> tuple[tuple[datetime, datetime], ...]:
     """The UTC intervals during which the local wall clock of ``day`` reads a
     time in [opens, closes). Usually one interval; on a daylight-saving day a
     local time may not exist (spring: the period starts when the clock jumps)
@@ -109,7 +110,7 @@ def period_intervals(day: date, opens: int, closes: int, tz: ZoneInfo) -> list[t
         a, b = max(local_start, local_seg_start), min(local_end, local_seg_end)
         if a < b:
             intervals.append(((a - offset).replace(tzinfo=UTC), (b - offset).replace(tzinfo=UTC)))
-    return sorted(intervals)
+    return tuple(sorted(intervals))
 
 
 def _subtract_closures(start: datetime, end: datetime, closures) -> list[tuple[datetime, datetime]]:
@@ -173,6 +174,28 @@ def add_service_minutes(spec: WindowSpec, start: datetime, minutes: float) -> da
         if span >= remaining:
             return a + remaining
         remaining -= span
+    raise NeverOpenError("The service window has no open time in the next two years.")
+
+
+def add_service_minutes_many(spec: WindowSpec, start: datetime, targets: list[float]) -> list[datetime]:
+    """``add_service_minutes`` for several targets in one walk over the
+    window (the SLA clocks need four deadlines from the same start)."""
+    order = sorted(range(len(targets)), key=lambda i: targets[i])
+    results: list[datetime | None] = [None] * len(targets)
+    pending = iter(order)
+    current = next(pending, None)
+    elapsed = timedelta(0)
+    for a, b in open_intervals(spec, start):
+        while current is not None:
+            wanted = timedelta(minutes=max(targets[current], 0))
+            if wanted == timedelta(0) or elapsed + (b - a) >= wanted:
+                results[current] = a + (wanted - elapsed) if wanted > elapsed else a
+                current = next(pending, None)
+            else:
+                break
+        if current is None:
+            return results  # type: ignore[return-value]
+        elapsed += b - a
     raise NeverOpenError("The service window has no open time in the next two years.")
 
 

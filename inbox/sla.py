@@ -6,7 +6,14 @@ from datetime import datetime
 
 from django.conf import settings
 
-from .clock import NeverOpenError, WindowSpec, add_service_minutes, service_minutes_between, spec_for_account
+from .clock import (
+    NeverOpenError,
+    WindowSpec,
+    add_service_minutes,
+    add_service_minutes_many,
+    service_minutes_between,
+    spec_for_account,
+)
 from .models import Conversation, Intent, SlaPolicy
 
 # Defaults from the domain notes; admins change them as SlaPolicy rows.
@@ -46,11 +53,15 @@ def _due(spec: WindowSpec, at: datetime, minutes: float):
 
 def _set_targets(conversation: Conversation, *, spec: WindowSpec, book: PolicyBook) -> None:
     first_minutes, resolution_minutes = book.targets(conversation.intent, conversation.account_id)
-    at = conversation.opened_at
-    conversation.first_response_due_at = _due(spec, at, first_minutes)
-    conversation.first_response_warn_at = _due(spec, at, first_minutes * warn_fraction())
-    conversation.resolution_due_at = _due(spec, at, resolution_minutes)
-    conversation.resolution_warn_at = _due(spec, at, resolution_minutes * warn_fraction())
+    targets = [first_minutes, first_minutes * warn_fraction(), resolution_minutes,
+               resolution_minutes * warn_fraction()]
+    try:
+        due = add_service_minutes_many(spec, conversation.opened_at, targets)
+    except NeverOpenError:
+        # Past the horizon: each deadline that exists is still set, the others stay empty.
+        due = [_due(spec, conversation.opened_at, minutes) for minutes in targets]
+    (conversation.first_response_due_at, conversation.first_response_warn_at,
+     conversation.resolution_due_at, conversation.resolution_warn_at) = due
 
 
 def start_clocks(conversation: Conversation, *, at: datetime, spec: WindowSpec, book: PolicyBook) -> None:

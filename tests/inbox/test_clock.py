@@ -589,3 +589,16 @@ def test_reference_agrees_with_unit_examples():
     lord_howe = Reference(WindowSpec(time_zone=LORD_HOWE, periods=ROUND_THE_CLOCK))
     lh_day = (at(LORD_HOWE, 2026, 10, 4).astimezone(UTC), at(LORD_HOWE, 2026, 10, 5).astimezone(UTC))
     assert lord_howe.between(*lh_day) == 1410
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(data=st.data())
+def test_many_targets_in_one_walk_match_one_by_one(data):
+    from inbox.clock import add_service_minutes_many
+
+    spec = WindowSpec(time_zone="America/New_York", holiday_country="US",
+                      periods={d: ((540, 780), (840, 1080)) for d in range(5)})
+    start = data.draw(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 1),
+                                   timezones=st.just(UTC)))
+    targets = data.draw(st.lists(st.floats(min_value=0, max_value=5000, allow_nan=False), min_size=1, max_size=5))
+    assert add_service_minutes_many(spec, start, targets) == [add_service_minutes(spec, start, t) for t in targets]

@@ -17,6 +17,9 @@ _client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 SESSION_LOGIN_AT_KEY = "socialops_login_at"
+SESSION_SEEN_AT_KEY = "socialops_seen_at"
+# The idle timeout is refreshed at most this often: a write per minute, not per request.
+SESSION_REFRESH_SECONDS = 60
 
 
 def current_request_id() -> str:
@@ -56,22 +59,26 @@ class RequestIdLogFilter(logging.Filter):
 
 
 class AbsoluteSessionExpiryMiddleware:
-    """Ends a session a fixed time after login, however active it is.
-
-    The idle timeout is Django's own SESSION_COOKIE_AGE refreshed on every
-    request; this adds the absolute cap."""
+    """Ends a session a fixed time after login, however active it is, and
+    keeps the idle timeout (SESSION_COOKIE_AGE) sliding: touching the
+    session at most once a minute makes Django save it with a fresh expiry,
+    without a database write on every request."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if request.user.is_authenticated:
-            login_at = request.session.get(SESSION_LOGIN_AT_KEY)
+            session = request.session
+            login_at = session.get(SESSION_LOGIN_AT_KEY)
             now = time.time()
             if login_at is None:
-                request.session[SESSION_LOGIN_AT_KEY] = now
+                session[SESSION_LOGIN_AT_KEY] = now
             elif now - login_at > settings.SOCIALOPS_SESSION_ABSOLUTE_SECONDS:
                 logout(request)
+                return self.get_response(request)
+            if now - session.get(SESSION_SEEN_AT_KEY, 0) > SESSION_REFRESH_SECONDS:
+                session[SESSION_SEEN_AT_KEY] = now
         return self.get_response(request)
 
 

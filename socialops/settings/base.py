@@ -112,7 +112,9 @@ LOGOUT_REDIRECT_URL = "login"
 # Sessions: an idle timeout (refreshed on every request) and an absolute
 # lifetime counted from login, whichever comes first.
 SESSION_COOKIE_AGE = env.int("SOCIALOPS_SESSION_IDLE_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout slides: socialops.middleware.AbsoluteSessionExpiryMiddleware
+# touches the session once a minute, so it is not written on every request.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False
 SOCIALOPS_SESSION_ABSOLUTE_SECONDS = env.int("SOCIALOPS_SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True

@@ -76,13 +76,29 @@ def test_absolute_session_lifetime(client, make_member, monkeypatch):
 
 
 @pytest.mark.django_db
-@override_settings(SESSION_COOKIE_AGE=60)
-def test_idle_timeout_is_refreshed_on_every_request(client, make_member):
+@override_settings(SESSION_COOKIE_AGE=600)
+def test_idle_timeout_slides_with_activity_without_a_write_per_request(client, make_member, monkeypatch):
+    import socialops.middleware as mw
+
     user = make_member()
     _login(client, user.username, PASSWORD)
     client.get(reverse("dashboard"))
-    assert client.session.get_expiry_age() == 60
-    assert client.cookies["sessionid"]["max-age"] == 60
+    first_expiry = client.session.get_expiry_date()
+    assert client.cookies["sessionid"]["max-age"] == 600
+    # within a minute: no session write, so no new cookie
+    client.cookies["sessionid"]["max-age"] = ""
+    response = client.get(reverse("dashboard"))
+    assert "sessionid" not in response.cookies
+    # five idle-free minutes later the expiry moves forward
+    real_time = mw.time.time
+    monkeypatch.setattr(mw.time, "time", lambda: real_time() + 300)
+    from django.utils import timezone
+
+    later = timezone.now() + timezone.timedelta(seconds=300)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 200 and "sessionid" in response.cookies
+    assert client.session.get_expiry_date() > first_expiry
 
 
 @pytest.mark.django_db

@@ -97,6 +97,37 @@ class ConversationSerializer(serializers.ModelSerializer):
                   "created_at", "updated_at"]
         read_only_fields = fields
 
+    def to_representation(self, c):
+        """The same fields DRF would produce, built directly: the inbox list
+        serialises 50 rows per request and the generic field machinery was
+        most of its time (see docs/PERFORMANCE.md)."""
+        if type(self) is not ConversationSerializer:
+            return super().to_representation(c)
+        dt = _datetime_field.to_representation
+        author, assignee = c.author, c.assignee
+        return {
+            "id": c.pk, "account": c.account_id, "account_platform": c.account.platform,
+            "account_handle": c.account.handle, "thread_key": c.thread_key, "subject": c.subject,
+            "status": c.status, "intent": c.intent, "intent_source": c.intent_source, "sentiment": c.sentiment,
+            "sentiment_score": c.sentiment_score, "language": c.language, "is_influencer": c.is_influencer,
+            "is_sensitive": c.is_sensitive, "sensitive_categories": c.sensitive_categories, "priority": c.priority,
+            "department": c.department_id, "department_name": c.department.name if c.department_id else None,
+            "assignee": None if assignee is None else {"id": assignee.pk, "username": assignee.username,
+                                                       "display_name": str(assignee)},
+            "author": {"id": author.pk, "platform": author.platform, "handle": author.handle,
+                       "display_name": author.display_name, "followers": author.followers,
+                       "verified": author.verified},
+            "message_count": c.message_count, "last_message_preview": c.last_message_preview,
+            **{name: (None if getattr(c, name) is None else dt(getattr(c, name))) for name in _DATETIME_FIELDS},
+            "first_response_service_minutes": c.first_response_service_minutes,
+            "sla_warned": c.sla_warned, "sla_breached": c.sla_breached,
+        }
+
+
+_datetime_field = serializers.DateTimeField()
+_DATETIME_FIELDS = ["last_message_at", "opened_at", "first_response_due_at", "first_response_at",
+                    "resolution_due_at", "resolved_at", "sla_paused_at", "created_at", "updated_at"]
+
 
 class MessageSerializer(serializers.ModelSerializer):
     class Meta:

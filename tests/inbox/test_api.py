@@ -791,3 +791,23 @@ def test_schema_lists_the_inbox_endpoints(api_for, representative):
                  "/api/routing-rules/{id}/"]:
         assert f"{path}:" in schema, path
     assert "IngestResult" in schema and "idempotency_key" not in schema
+
+
+@pytest.mark.django_db
+def test_fast_list_representation_equals_drfs_own(admin_user, account):
+    """The hand-built list rows must stay exactly what DRF's fields produce."""
+    from rest_framework import serializers as drf
+
+    from inbox.api.serializers import ConversationSerializer
+    from inbox.ingest import ingest_messages
+    from inbox.models import Conversation
+
+    ingest_messages(account=account, items=[item(1), item(2, author={"id": "v", "handle": "@v", "verified": True})])
+    Conversation.objects.update(assignee=admin_user)
+
+    class Reference(ConversationSerializer):  # the generic path (to_representation is bypassed for subclasses)
+        pass
+
+    for conversation in Conversation.objects.select_related("account", "author", "assignee", "department"):
+        assert ConversationSerializer(conversation).data == Reference(conversation).data
+    assert isinstance(ConversationSerializer().fields["author"], drf.Serializer)

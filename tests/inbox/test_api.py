@@ -811,3 +811,22 @@ def test_fast_list_representation_equals_drfs_own(admin_user, account):
     for conversation in Conversation.objects.select_related("account", "author", "assignee", "department"):
         assert ConversationSerializer(conversation).data == Reference(conversation).data
     assert isinstance(ConversationSerializer().fields["author"], drf.Serializer)
+
+
+@pytest.mark.django_db
+def test_fast_list_times_follow_the_viewers_time_zone_like_drf(admin_user, account):
+    from django.utils import timezone as tz
+
+    from inbox.api.serializers import ConversationSerializer
+    from inbox.ingest import ingest_messages
+    from inbox.models import Conversation
+
+    ingest_messages(account=account, items=[item(1)])
+
+    class Reference(ConversationSerializer):
+        pass
+
+    conversation = Conversation.objects.select_related("account", "author", "assignee", "department").get()
+    for zone in ("UTC", "Asia/Jakarta", "America/New_York"):
+        with tz.override(zone):
+            assert ConversationSerializer(conversation).data == Reference(conversation).data

@@ -169,3 +169,19 @@ def routing_rule_delete(*, actor, rule: RoutingRule) -> None:
     audit_write(actor=actor, action="routing_rule.delete", target_type="inbox.routingrule", target_id=str(rule.pk),
                 target_repr=rule.name, before={"name": rule.name})
     rule.delete()
+
+
+@transaction.atomic
+def queue_auto_assign_set(*, actor, department, enabled: bool):
+    """Round-robin auto-assignment of new conversations in a department's queue."""
+    from .models import QueueSettings
+
+    _require_config(actor)
+    queue, _created = QueueSettings.objects.get_or_create(department=department)
+    if queue.auto_assign != enabled:
+        queue.auto_assign = enabled
+        queue.save(update_fields=["auto_assign"])
+        audit_write(actor=actor, action="queue.auto_assign", target_type="inbox.queuesettings",
+                    target_id=str(queue.pk), target_repr=str(queue), before={"auto_assign": not enabled},
+                    after={"auto_assign": enabled})
+    return queue

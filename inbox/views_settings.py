@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import Department
 from security.models import SocialAccount
 from security.selectors import accounts_visible_to
 from socialops.forms import apply_service_errors
@@ -23,7 +24,7 @@ from .forms_settings import (
     SlaPolicyForm,
     TriageSettingsForm,
 )
-from .models import RoutingRule, SensitiveTerm, ServiceWindow, SlaPolicy, TriageSettings
+from .models import QueueSettings, RoutingRule, SensitiveTerm, ServiceWindow, SlaPolicy, TriageSettings
 from .permissions import can_manage_routing
 from .sla import DEFAULT_TARGETS, OTHER_TARGETS
 
@@ -147,6 +148,12 @@ def triage_settings(request):
         "influencer_followers": row.influencer_followers, "verified_is_influencer": row.verified_is_influencer,
         "default_department": row.default_department})
     term_form = SensitiveTermForm(request.POST if request.POST.get("form") == "term" else None)
+    if request.method == "POST" and request.POST.get("form") == "queue":
+        department = get_object_or_404(Department, pk=request.POST.get("department") or 0)
+        svc.queue_auto_assign_set(actor=request.user, department=department,
+                                  enabled=request.POST.get("auto_assign") == "on")
+        messages.success(request, _("Queue settings saved."))
+        return redirect("inbox:triage-settings")
     if request.method == "POST":
         target = form if request.POST.get("form") == "settings" else term_form
         if target.is_valid():
@@ -160,7 +167,9 @@ def triage_settings(request):
             else:
                 messages.success(request, _("Triage settings saved."))
                 return redirect("inbox:triage-settings")
-    context = {"form": form, "term_form": term_form, "terms": SensitiveTerm.objects.all()}
+    auto = set(QueueSettings.objects.filter(auto_assign=True).values_list("department_id", flat=True))
+    queues = [(d, d.pk in auto) for d in Department.objects.order_by("name")]
+    context = {"form": form, "term_form": term_form, "terms": SensitiveTerm.objects.all(), "queues": queues}
     if request.method == "POST":
         return render_invalid(request, "inbox/triage_settings.html", context)
     return render(request, "inbox/triage_settings.html", context)

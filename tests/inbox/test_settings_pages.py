@@ -92,3 +92,27 @@ def test_triage_settings_and_sensitive_terms(admin_user, client_for):
     from inbox.triage import triage_text
 
     assert triage_text("hablaré con mi notario", language_hint="es").sensitive_categories == ["legal"]
+
+
+@pytest.mark.django_db
+def test_round_robin_per_queue(admin_user, client_for, make_member):
+    from inbox.ingest import ingest_messages
+    from inbox.models import Conversation
+
+    service = DepartmentFactory(name="Service desk")
+    row = TriageSettings.current()
+    row.default_department = service
+    row.save()
+    first, second = make_member(department=service), make_member(department=service)
+    client = client_for(admin_user)
+    client.post(reverse("inbox:triage-settings"), {"form": "queue", "department": service.pk, "auto_assign": "on"})
+    account = SocialAccountFactory()
+    ingest_messages(account=account, items=[{"platform_message_id": str(n), "text": "hello?",
+                                             "sent_at": "2026-11-27T10:00:00Z",
+                                             "author": {"id": f"a{n}", "handle": f"@a{n}"}} for n in range(4)])
+    assignees = list(Conversation.objects.order_by("pk").values_list("assignee_id", flat=True))
+    assert sorted(assignees) == sorted([first.pk, second.pk] * 2) and assignees[0] != assignees[1]
+    client.post(reverse("inbox:triage-settings"), {"form": "queue", "department": service.pk})
+    ingest_messages(account=account, items=[{"platform_message_id": "late", "text": "hi?",
+                                             "sent_at": "2026-11-27T11:00:00Z", "author": {"id": "z", "handle": "@z"}}])
+    assert Conversation.objects.get(messages__platform_message_id="late").assignee is None

@@ -66,6 +66,7 @@ from .serializers import (
     SavedReplySerializer,
     StatusSerializer,
     TagSerializer,
+    conversation_rows,
 )
 
 # --- bulk ingest ---------------------------------------------------------------------
@@ -253,10 +254,13 @@ class ConversationViewSet(ListFiltersOnly, viewsets.ReadOnlyModelViewSet):
                 "notes",
                 "replies",
             )
-        elif self.action == "list":
-            # Only the columns the list rows show: the joined user row alone has a dozen unused ones.
-            qs = qs.only(*LIST_COLUMNS)
         return qs
+
+    def list(self, request, *args, **kwargs):
+        # Plain rows of only the columns the list shows (the joined user row alone has a dozen unused
+        # ones), turned into the serializer's exact output by conversation_rows.
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*LIST_COLUMNS))
+        return self.get_paginated_response(conversation_rows(page))
 
     def get_serializer_class(self):
         if self.action == "retrieve":

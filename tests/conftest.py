@@ -45,3 +45,42 @@ def api_for():
         return client
 
     return _client
+
+
+class RecordingConnector:
+    """Stands in for the Mastodon connector: records what would be posted,
+    or raises ``fail`` when a test sets it."""
+
+    platform = "mastodon"
+
+    def __init__(self):
+        self.calls: list[dict] = []
+        self.fail: Exception | None = None
+
+    def send_reply(self, account, *, conversation, text, idempotency_key):
+        if self.fail is not None:
+            raise self.fail
+        self.calls.append({"conversation": conversation.pk, "text": text, "key": idempotency_key})
+        return f"out-{len(self.calls)}"
+
+    @property
+    def texts(self) -> list[str]:
+        return [call["text"] for call in self.calls]
+
+
+@pytest.fixture
+def connector():
+    """Registers a RecordingConnector for Mastodon and puts the real one back after."""
+    from inbox.connectors.base import NoConnectorError, connector_for, register, unregister
+
+    try:
+        previous = connector_for("mastodon")
+    except NoConnectorError:
+        previous = None
+    fake = RecordingConnector()
+    register(fake)
+    yield fake
+    if previous is not None:
+        register(previous)
+    else:
+        unregister("mastodon")

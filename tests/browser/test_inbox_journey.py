@@ -5,12 +5,10 @@ representative with only the draft right sends a reply for approval."""
 import re
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.roles import Role
-from inbox.connectors.base import NoConnectorError, connector_for, register, unregister
 from inbox.ingest import ingest_messages
 from inbox.models import Conversation, Reply, RoutingRule, SavedReply, TriageSettings
 from inbox.services import sla_sweep
@@ -20,32 +18,6 @@ from tests.browser.conftest import SCREENSHOT_DIR
 from tests.security.factories import SocialAccountFactory
 
 SAVED_BODY = "We are sorry about this. Please send us your order number and we will make it right."
-
-
-class FakeConnector:
-    platform = "mastodon"
-
-    def __init__(self):
-        self.calls = []
-
-    def send_reply(self, account, *, conversation, text, idempotency_key):
-        self.calls.append(text)
-        return f"browser-out-{len(self.calls)}"
-
-
-@pytest.fixture
-def connector():
-    try:
-        previous = connector_for("mastodon")
-    except NoConnectorError:
-        previous = None
-    fake = FakeConnector()
-    register(fake)
-    yield fake
-    if previous is not None:
-        register(previous)
-    else:
-        unregister("mastodon")
 
 
 def _ingest(account, pmid, text, handle, sent_at, department):
@@ -141,7 +113,7 @@ def test_overdue_complaint_answered_and_marketing_reply_waits_for_approval(
         screenshot("composer")
         page.get_by_test_id("reply-submit").click()
         expect(page.locator(".msg.out")).to_contain_text("Please send us your order number")
-        assert connector.calls == [SAVED_BODY]
+        assert connector.texts == [SAVED_BODY]
         screenshot("sent")
         complaint.refresh_from_db()
         assert complaint.first_response_at is not None and complaint.assignee == carla
@@ -172,7 +144,7 @@ def test_overdue_complaint_answered_and_marketing_reply_waits_for_approval(
         expect(mark_page.get_by_test_id("waiting-approval")).to_be_visible()
         _shot(mark_page, "marketing-pending")
         assert Reply.objects.get(conversation=lead).status == Reply.Status.PENDING_APPROVAL
-        assert connector.calls == [SAVED_BODY]
+        assert connector.texts == [SAVED_BODY]
 
         # on a phone the panes stack, the conversation first
         mark_page.set_viewport_size({"width": 390, "height": 844})

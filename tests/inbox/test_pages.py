@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from accounts.roles import Role
-from inbox.connectors.base import ConnectorError, NoConnectorError, connector_for, register, unregister
+from inbox.connectors.base import ConnectorError
 from inbox.ingest import ingest_messages
 from inbox.models import Conversation, Message, Reply, SavedReply, ServiceWindow
 from inbox.services import sla_sweep
@@ -25,35 +25,6 @@ pytestmark = pytest.mark.django_db
 
 
 # --- helpers ----------------------------------------------------------------
-
-class FakeConnector:
-    platform = "mastodon"
-
-    def __init__(self):
-        self.calls = []
-        self.fail = None
-
-    def send_reply(self, account, *, conversation, text, idempotency_key):
-        if self.fail is not None:
-            raise self.fail
-        self.calls.append({"conversation": conversation.pk, "text": text, "key": idempotency_key})
-        return f"out-{len(self.calls)}"
-
-
-@pytest.fixture
-def connector():
-    try:
-        previous = connector_for("mastodon")
-    except NoConnectorError:
-        previous = None
-    fake = FakeConnector()
-    register(fake)
-    yield fake
-    if previous is not None:
-        register(previous)
-    else:
-        unregister("mastodon")
-
 
 def ingest(account, pmid, text, *, department=None, ago=timedelta(minutes=5), author="a1", handle="@ana",
            followers=0):

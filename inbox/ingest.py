@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from accounts.models import Membership
 from security.models import SocialAccount
 
 from . import routing, sla, triage
@@ -295,7 +296,15 @@ def _store(account: SocialAccount, valid: list[IncomingMessage], result: IngestR
             conversation.sensitive_categories = triaged.sensitive_categories
             if conversation.intent_source != "agent":
                 conversation.intent, conversation.intent_source = triaged.intent, triaged.classified_by
+                if not is_new:
+                    sla.retarget(conversation, spec=spec, book=book)
             escalations.append(routing.route(conversation, message.text, rules))
+            if not is_new and conversation.assignee_id and not Membership.objects.active().filter(
+                    user_id=conversation.assignee_id, department_id=conversation.department_id).exists():
+                # The specialist team takes it over: the previous assignee's queue no longer holds it.
+                events.append(ConversationEvent(conversation=conversation, kind="unassigned_escalation",
+                                                data={"assignee": conversation.assignee_id}))
+                conversation.assignee = None
     for conversation in touched.values():
         if not conversation.last_message_preview:
             conversation.last_message_preview = conversation.subject
@@ -337,7 +346,7 @@ UPDATED_ON_INGEST = [
     "is_sensitive", "sensitive_categories", "intent", "intent_source", "department", "priority", "opened_at",
     "first_response_due_at", "first_response_warn_at", "first_response_at", "first_response_service_minutes",
     "first_response_breached", "resolution_due_at", "resolution_warn_at", "resolved_at", "sla_paused_at",
-    "sla_warned", "sla_breached", "sla_next_check_at",
+    "sla_warned", "sla_breached", "sla_next_check_at", "assignee",
 ]
 
 

@@ -497,8 +497,10 @@ def _escalate(conversation: Conversation, target: str) -> None:
     for user in {u.pk: u for u in recipients}.values():
         notify(recipient=user, kind="sla.breached", level="alert", text=text, url=f"/inbox/c/{conversation.pk}/")
         if user.email and user == lead:
-            send_mail(subject="[SocialOps] SLA breached", message=text, from_email=settings.DEFAULT_FROM_EMAIL,
-                      recipient_list=[user.email], fail_silently=True)
+            # Sent once the sweep's flags are committed: a rolled-back batch must not mail twice.
+            transaction.on_commit(lambda to=user.email: send_mail(
+                subject="[SocialOps] SLA breached", message=text, from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[to], fail_silently=True))
 
 
 def retry_due_replies(*, now=None) -> int:

@@ -166,3 +166,17 @@ def test_dates_out_of_range_are_a_400(world, client_for, url, params):
 def test_api_audit_filter_out_of_range_is_a_400(world, api_for):
     response = api_for(world["admin"]).get("/api/audit-events/", {"since": "0001-01-01T00:00:00+14:00"})
     assert response.status_code == 400 and "since" in response.json()
+
+
+@pytest.mark.django_db
+def test_escalation_to_sensitive_retargets_and_hands_over_to_the_specialists(world):
+    specialists = DepartmentFactory(name="Specialist team", is_specialist_team=True)
+    conversation = _ingest(world["account"], text="Thanks, great job!")
+    conversation_claim(actor=world["agent"], conversation=conversation)
+    praise_due = Conversation.objects.get(pk=conversation.pk).first_response_due_at
+    _ingest(world["account"], pmid="2", text="Actually my lawyer will sue you", thread_id="1", in_reply_to="1")
+    conversation = Conversation.objects.get(pk=conversation.pk)
+    assert conversation.is_sensitive and conversation.intent == "sensitive"
+    assert conversation.department == specialists and conversation.assignee is None
+    assert conversation.first_response_due_at == praise_due  # same 4 h target for "others", recomputed
+    assert conversation.events.filter(kind="unassigned_escalation").exists()

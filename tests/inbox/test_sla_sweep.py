@@ -56,7 +56,7 @@ def test_admin_policy_overrides_the_default(setup):
 
 
 @pytest.mark.django_db
-def test_sweep_warns_then_breaches_once_and_escalates(setup):
+def test_sweep_warns_then_breaches_once_and_escalates(setup, django_capture_on_commit_callbacks):
     conversation = _ingest(setup["account"], "What are your opening hours?",
                            datetime(2026, 11, 26, 10, 0, tzinfo=MADRID))
     before_warn = datetime(2026, 11, 26, 10, 20, tzinfo=MADRID)
@@ -69,8 +69,10 @@ def test_sweep_warns_then_breaches_once_and_escalates(setup):
     assert conversation.sla_next_check_at == conversation.first_response_due_at
 
     after_due = datetime(2026, 11, 26, 10, 31, tzinfo=MADRID)
-    assert sla_sweep(now=after_due)["breached"] == 1
-    assert sla_sweep(now=after_due + timedelta(hours=1))["breached"] == 0  # once only
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sla_sweep(now=after_due)["breached"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sla_sweep(now=after_due + timedelta(hours=1))["breached"] == 0  # once only
     conversation.refresh_from_db()
     assert conversation.sla_breached and conversation.sla_next_check_at is None
     alert = Notification.objects.get(recipient=setup["lead"], kind="sla.breached")

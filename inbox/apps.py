@@ -35,7 +35,9 @@ class InboxConfig(AppConfig):
             demo_hooks.SEEDERS.append(load_demo_inbox)
         if offboarding_release_work not in OFFBOARDING_HOOKS:
             OFFBOARDING_HOOKS.append(offboarding_release_work)
-        from socialops import dashboard
+        from socialops import dashboard, search
+
+        search.register("conversations", _("Conversations"), order=10, search=_search_conversations)
 
         from .permissions import can_manage_routing
         from .selectors import my_work
@@ -51,3 +53,19 @@ def _ensure_schedules(sender, **kwargs):
     from .tasks import ensure_schedules
 
     ensure_schedules()
+
+
+def _search_conversations(user, query, limit):
+    from django.db.models import Q
+    from django.urls import reverse
+
+    from socialops.search import Hit
+
+    from .selectors import conversations_visible_to
+
+    found = (conversations_visible_to(user)
+             .filter(Q(author__handle__icontains=query) | Q(author__display_name__icontains=query)
+                     | Q(subject__icontains=query) | Q(last_message_preview__icontains=query))
+             .select_related("author", "account").order_by("-last_message_at")[:limit])
+    return [Hit(f"{c.author} · {c.get_status_display()}", c.last_message_preview[:120] or c.subject[:120],
+                reverse("inbox:conversation", args=[c.pk])) for c in found]

@@ -41,8 +41,24 @@ class SecurityConfig(AppConfig):
         dashboard.register("reveals-waiting", "security/panel_reveals.html", order=70,
                            context=lambda user: {"waiting": list(selectors.reveal_requests_waiting_for(user))},
                            visible=lambda user: selectors.reveal_requests_waiting_for(user).exists())
+        from socialops import search
+
+        search.register("channels", _("Channels"), order=20, search=_search_channels)
         navigation.register(_("Accounts & rights"), "security:account-list", order=50, visible=lambda u: True)
         navigation.register(_("My access"), "security:my-access", order=55, visible=lambda u: True)
         navigation.register(_("Custody"), "security:custody", order=60, visible=can_view_custody)
         navigation.register(_("Training"), "security:training", order=65, visible=is_security_admin)
         navigation.register(_("Audit"), "security:audit", order=70, visible=can_view_audit)
+
+
+def _search_channels(user, query, limit):
+    from django.db.models import Q
+    from django.urls import reverse
+
+    from socialops.search import Hit
+
+    from .selectors import accounts_visible_to
+
+    accounts = accounts_visible_to(user).filter(Q(handle__icontains=query) | Q(display_name__icontains=query))
+    return [Hit(str(a), a.display_name, reverse("security:account-detail", args=[a.pk]))
+            for a in accounts.order_by("handle")[:limit]]

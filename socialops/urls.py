@@ -19,6 +19,7 @@ urlpatterns = [
     path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("healthz", views.healthz, name="healthz"),
+    path("search/", views.search, name="search"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("", include("security.urls")),

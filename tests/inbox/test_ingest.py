@@ -78,8 +78,11 @@ def test_new_message_reopens_a_resolved_conversation(account, admin_user):
     ingest_messages(account=account, items=[item("1", "My parcel is late")])
     conversation = Conversation.objects.get()
     conversation_set_status(actor=admin_user, conversation=conversation, status="resolved")
+    from django.utils import timezone
+
+    later = (timezone.now() + timezone.timedelta(minutes=5)).isoformat()  # after the resolution, whatever today is
     result = ingest_messages(account=account, items=[item("2", "Still late!", in_reply_to="1", thread_id="1",
-                                                            sent_at="2026-11-28T10:00:00Z")])
+                                                            sent_at=later)])
     conversation.refresh_from_db()
     assert result.conversations_reopened == 1
     assert conversation.status == "open" and conversation.resolved_at is None

@@ -6,6 +6,16 @@ from accounts.roles import Role
 from tests.accounts.factories import DepartmentFactory, MembershipFactory, UserFactory, WorkgroupFactory
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle history and presence live in the cache; ids repeat between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def make_member(db):
     """A person holding ``role`` in ``workgroup`` for ``department``."""

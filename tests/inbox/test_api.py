@@ -13,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.models import User
 from accounts.roles import Role
 from inbox.ingest import ingest_messages
 from inbox.models import (
@@ -30,31 +29,10 @@ from inbox.models import (
 from security import services as security_services
 from security.models import AuditEvent
 from tests.accounts.factories import DepartmentFactory
+from tests.helpers import fresh, ids, results
 from tests.security.factories import SocialAccountFactory, TrainingRecordFactory
 
 SENT_AT = "2026-03-02T10:00:00Z"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    # Throttle history lives in the cache; ids repeat between tests.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def fresh(user):
-    """The same person as the next request would load them (no permission caches)."""
-    return User.objects.get(pk=user.pk)
-
-
-def results(response):
-    assert response.status_code == 200, response.content
-    return response.json()["results"]
-
-
-def ids(response):
-    return {row["id"] for row in results(response)}
 
 
 def item(n, *, thread=None, text=None, **overrides):

@@ -2,12 +2,10 @@
 as 400s naming the field, the reveal flow, and secrets that never leak."""
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import User
 from accounts.roles import Role
 from security import services
 from security.audit import audit_write
@@ -21,31 +19,10 @@ from security.models import (
 )
 from security.permissions import can_publish
 from tests.accounts.factories import PASSWORD, DepartmentFactory, UserFactory
+from tests.helpers import fresh, ids, results
 from tests.security.factories import SocialAccountFactory, TrainingRecordFactory, totp_code, totp_device
 
 SECRET = "hunter2-Very-Secret-Value-7f3a9c"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    # Throttle history lives in the cache; ids repeat between tests.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def fresh(user):
-    """The same person as the next request would load them (no permission caches)."""
-    return User.objects.get(pk=user.pk)
-
-
-def results(response):
-    assert response.status_code == 200, response.content
-    return response.json()["results"]
-
-
-def ids(response):
-    return {row["id"] for row in results(response)}
 
 
 @pytest.fixture

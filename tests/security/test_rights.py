@@ -5,19 +5,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
 from django.utils import timezone
 
-from accounts.models import User
 from accounts.roles import Role
 from security import services
 from security.models import Capability, PublishingGrant
 from security.permissions import has_capability
 from security.selectors import accounts_with_capability, my_access
 from tests.accounts.factories import DepartmentFactory, MembershipFactory, UserFactory
+from tests.helpers import fresh
 from tests.security.factories import SocialAccountFactory, TrainingRecordFactory
-
-
-def fresh(user):
-    """The same person as a new request would load them (no permission caches)."""
-    return User.objects.get(pk=user.pk)
 
 
 @pytest.fixture

@@ -29,8 +29,10 @@ def _search_people(user, query, limit):
     from .models import Membership, User
     from .selectors import is_admin, workgroups_visible_to
 
-    people = User.objects.filter(Q(username__icontains=query) | Q(first_name__icontains=query)
-                                 | Q(last_name__icontains=query) | Q(email__icontains=query))
+    matches = Q(username__icontains=query) | Q(first_name__icontains=query) | Q(last_name__icontains=query)
+    if is_admin(user):
+        matches |= Q(email__icontains=query)  # others must not be able to test addresses
+    people = User.objects.filter(matches)
     if not is_admin(user):
         colleagues = Membership.objects.active().filter(workgroup__in=workgroups_visible_to(user)).values("user_id")
         people = people.filter(pk__in=colleagues, is_active=True)

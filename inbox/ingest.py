@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import Membership
 from security.models import SocialAccount
+from socialops.text import storable_text_problem
 
 from . import routing, sla, triage
 from .models import Author, Conversation, ConversationEvent, Message, MessageKind, RoutingDecision
@@ -23,17 +24,6 @@ MAX_TEXT = 20_000
 MAX_BATCH = 5_000
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SKEW = timedelta(days=1)
-
-
-def storable_text_problem(value: str) -> str:
-    """Why a string cannot be stored as text by every database we run on."""
-    if "\x00" in value:
-        return "Must not contain NUL characters."
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "Must be valid Unicode text (no lone surrogates)."
-    return ""
 
 
 @dataclass

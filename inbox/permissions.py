@@ -36,8 +36,11 @@ def can_work_conversation(user, conversation) -> bool:
 
 
 def reply_mode(user, conversation) -> str:
-    """'send', 'approval' or 'none': what the composer offers this user."""
+    """'send', 'approval' or 'none': what the composer offers this user.
+    Nothing on a suspended or retired channel: such a draft could never go out."""
     account = conversation.account
+    if account.status != account.Status.ACTIVE:
+        return "none"
     if can_reply(user, account):
         if conversation.is_sensitive and not is_specialist(user):
             return "approval"

@@ -80,14 +80,20 @@ def queue_counts(user) -> dict:
 
 
 def my_work(user, limit: int = 20) -> dict:
+    """The landing page's inbox panel: only what the user may still see."""
+    from security.selectors import accounts_with_capability
+
+    visible = conversations_visible_to(user)
     assigned = list(with_list_relations(
-        Conversation.objects.filter(assignee=user, status__in=Conversation.OPEN_STATUSES)
+        visible.filter(assignee=user, status__in=Conversation.OPEN_STATUSES)
     ).order_by("first_response_due_at", "-last_message_at")[:limit])
-    pending = Reply.objects.filter(status=Reply.Status.PENDING_APPROVAL).select_related(
+    pending = Reply.objects.filter(status=Reply.Status.PENDING_APPROVAL, conversation__in=visible).select_related(
         "conversation__account", "author")
     my_drafts = list(pending.filter(author=user)[:limit])
-    to_approve = [r for r in pending.exclude(author=user).filter(
-        conversation__in=conversations_visible_to(user))[: limit * 3] if can_approve_reply(user, r)][:limit]
+    # Accounts where the user may approve, found once; the per-reply check then only adds the specialist rule.
+    approvable = (accounts_with_capability(user, "reply") | accounts_with_capability(user, "approve")).values("pk")
+    to_approve = [r for r in pending.exclude(author=user).filter(conversation__account__in=approvable)[:limit * 3]
+                  if can_approve_reply(user, r)][:limit]
     return {"assigned": assigned, "my_drafts": my_drafts, "to_approve": to_approve, "now": timezone.now()}
 
 

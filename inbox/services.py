@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Department, Membership, User
 from accounts.services import notify
 from security.audit import audit_write
+from socialops.text import storable_text_problem
 
 from . import routing, sla
 from .connectors.base import ConnectorError, NoConnectorError, connector_for
@@ -81,14 +82,11 @@ def _eligible_assignees(conversation):
 def conversation_assign(*, actor: User, conversation: Conversation, assignee: User | None) -> Conversation:
     """Assigns to a member of the conversation's department (or unassigns)."""
     _require_work(actor, conversation)
-    if assignee is not None:
-        if not assignee.is_active:
-            raise ValidationError({"assignee": _("This person has been deactivated.")})
-        if assignee.pk != actor.pk and not _eligible_assignees(conversation).filter(pk=assignee.pk).exists():
-            raise ValidationError({"assignee": _("%(user)s is not in this conversation's department queue.")
-                                   % {"user": assignee}})
-        if not can_view_conversation(assignee, conversation) and assignee.pk != actor.pk:
-            raise ValidationError({"assignee": _("%(user)s cannot see this conversation.") % {"user": assignee}})
+    if assignee is not None and assignee.pk != actor.pk and not (
+            assignee.is_active and _eligible_assignees(conversation).filter(pk=assignee.pk).exists()
+            and can_view_conversation(assignee, conversation)):
+        # One message for every refusal: an id must not reveal who that person is or whether they left.
+        raise ValidationError({"assignee": _("Choose an active member of this conversation's department queue.")})
     if conversation.assignee_id == (assignee.pk if assignee else None):
         return conversation
     before = conversation.assignee_id
@@ -237,8 +235,8 @@ def note_add(*, actor: User, conversation: Conversation, body: str) -> Note:
 def tag_add(*, actor: User, conversation: Conversation, name: str) -> Tag:
     _require_work(actor, conversation)
     name = (name or "").strip().lower()[:60]
-    if not name:
-        raise ValidationError({"name": _("A tag needs a name.")})
+    if not name or storable_text_problem(name):
+        raise ValidationError({"name": storable_text_problem(name) or _("A tag needs a name.")})
     tag, _created = Tag.objects.get_or_create(name=name)
     _link, created = ConversationTag.objects.get_or_create(conversation=conversation, tag=tag,
                                                            defaults={"added_by": actor})
@@ -250,6 +248,8 @@ def tag_add(*, actor: User, conversation: Conversation, name: str) -> Tag:
 @transaction.atomic
 def tag_remove(*, actor: User, conversation: Conversation, name: str) -> None:
     _require_work(actor, conversation)
+    if storable_text_problem(name or ""):
+        raise ValidationError({"name": storable_text_problem(name)})
     deleted, _d = ConversationTag.objects.filter(conversation=conversation, tag__name=name.strip().lower()).delete()
     if deleted:
         _event(conversation, "tag_removed", actor, tag=name)

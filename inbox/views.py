@@ -442,7 +442,8 @@ def tag_remove(request, pk):
     conversation = _visible(request, pk)
     form = TagRemoveForm(request.POST)
     if not form.is_valid():
-        tag_form = TagForm()
+        tag_form = TagForm(request.POST)
+        tag_form.is_valid()
         tag_form.add_error(None, _("Say which tag to remove."))
         return _render_conversation(request, conversation, status=400, tag_form=tag_form)
     services.tag_remove(actor=request.user, conversation=conversation, name=form.cleaned_data["name"])

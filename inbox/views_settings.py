@@ -149,7 +149,12 @@ def triage_settings(request):
         "default_department": row.default_department})
     term_form = SensitiveTermForm(request.POST if request.POST.get("form") == "term" else None)
     if request.method == "POST" and request.POST.get("form") == "queue":
-        department = get_object_or_404(Department, pk=request.POST.get("department") or 0)
+        department_id = request.POST.get("department", "")
+        if not department_id.isdigit():
+            return render_invalid(request, "inbox/triage_settings.html", {
+                "form": form, "term_form": term_form, "terms": SensitiveTerm.objects.all(), "queues": [],
+                "queue_error": _("department: choose a department.")})
+        department = get_object_or_404(Department, pk=int(department_id))
         svc.queue_auto_assign_set(actor=request.user, department=department,
                                   enabled=request.POST.get("auto_assign") == "on")
         messages.success(request, _("Queue settings saved."))

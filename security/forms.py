@@ -37,6 +37,16 @@ class GrantForm(forms.Form):
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     reason = forms.CharField(label=_("Reason (on record)"), max_length=500)
 
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from accounts.models import Membership
+        from accounts.selectors import is_admin, workgroups_visible_to
+
+        if actor is not None and not is_admin(actor):
+            # A channel's `manage` holder chooses among the colleagues of their own workgroups.
+            colleagues = Membership.objects.active().filter(workgroup__in=workgroups_visible_to(actor))
+            self.fields["user"].queryset = User.objects.filter(is_active=True, pk__in=colleagues.values("user_id"))
+
     def clean(self):
         data = super().clean()
         if not data.get("user") and not data.get("department"):

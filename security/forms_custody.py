@@ -71,4 +71,9 @@ class BreakGlassForm(forms.Form):
 
 
 class TOTPConfirmForm(forms.Form):
+    """Enrolling an authenticator asks for the password as well: a stolen
+    session alone cannot attach the thief's phone."""
+
+    password = forms.CharField(label=_("Your password"), strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     otp_token = _otp_field()

@@ -146,6 +146,12 @@ def training_record_create(*, actor: User, user: User, completed_on: date,
 
 # --- publishing rights ------------------------------------------------------
 
+def _are_colleagues(actor: User, user: User) -> bool:
+    from accounts.selectors import workgroups_visible_to
+
+    return Membership.objects.active().filter(user=user, workgroup__in=workgroups_visible_to(actor)).exists()
+
+
 def _grant_holder_group(department: Department) -> Group:
     from accounts.services import department_group
 
@@ -179,6 +185,8 @@ def grant_create(*, actor: User, account: SocialAccount, capability: str, reason
             raise ValidationError({"user": _("Nobody grants rights to themselves.")})
         if not user.is_active:
             raise ValidationError({"user": _("This person has been deactivated.")})
+        if not is_security_admin(actor) and not _are_colleagues(actor, user):
+            raise ValidationError({"user": _("Choose someone from your own workgroups; an admin grants to others.")})
         if capability in TRAINING_REQUIRED and not has_valid_training(user):
             raise ValidationError({"user": _(
                 "%(user)s has no social media training on record from the last %(days)s days: "

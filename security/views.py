@@ -28,7 +28,7 @@ from .forms import (
     TrainingRecordForm,
 )
 from .models import AuditEvent, PublishingGrant, TrainingRecord
-from .permissions import can_manage_rights, can_offboard, can_view_audit, is_security_admin
+from .permissions import can_manage_rights, can_offboard, can_view_all_accounts, can_view_audit, is_security_admin
 
 AUDIT_PAGE_SIZE = 50
 
@@ -71,11 +71,17 @@ def account_form(request, pk=None):
 
 
 def _account_context(request, account, grant_form=None):
+    can_manage = can_manage_rights(request.user, account)
+    # Who holds what (with reasons and training status) is for those who oversee or manage the channel;
+    # everyone else sees their own rights on it.
+    show_matrix = can_manage or can_view_all_accounts(request.user)
     return {
         "account": account,
-        "matrix": selectors.rights_matrix(account),
-        "can_manage": can_manage_rights(request.user, account),
-        "grant_form": grant_form or GrantForm(),
+        "matrix": selectors.rights_matrix(account) if show_matrix else None,
+        "my_rights": [] if show_matrix else [r for r in selectors.my_access(request.user)
+                                             if r["account"].pk == account.pk],
+        "can_manage": can_manage,
+        "grant_form": grant_form or GrantForm(actor=request.user),
         "revoke_form": RevokeForm(),
         "is_admin": is_security_admin(request.user),
     }
@@ -93,7 +99,7 @@ def grant_create(request, pk):
     account = get_object_or_404(selectors.accounts_visible_to(request.user), pk=pk)
     if not can_manage_rights(request.user, account):
         raise PermissionDenied
-    form = GrantForm(request.POST)
+    form = GrantForm(request.POST, actor=request.user)
     if form.is_valid():
         try:
             grant = services.grant_create(actor=request.user, account=account, **form.cleaned_data)

@@ -367,7 +367,7 @@ def _totp_confirm(request, device: TOTPDevice) -> None:
 
 
 @login_required
-@sensitive_post_parameters("otp_token")
+@sensitive_post_parameters("otp_token", "password")
 def totp_setup(request):
     """One authenticator per person: an unconfirmed device is created once
     and reused on reload, confirmed with a code from the app."""
@@ -380,13 +380,16 @@ def totp_setup(request):
         device = TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
     form = TOTPConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["otp_token"]):
+        if not user.check_password(form.cleaned_data["password"]):
+            form.add_error("password", _("The password is not correct."))
+        elif device.verify_token(form.cleaned_data["otp_token"]):
             _totp_confirm(request, device)
             django_otp.login(request, device)
             messages.success(request, _("TOTP set up: reveals will ask for a code from your app."))
             return redirect("security:totp")
-        form.add_error("otp_token", _("The code is not correct. Check the time on your phone, wait for the "
-                                      "next code and try again."))
+        else:
+            form.add_error("otp_token", _("The code is not correct. Check the time on your phone, wait for "
+                                          "the next code and try again."))
     context = {"device": device, "form": form, "qr_data_uri": _qr_data_uri(device.config_url),
                "secret_base32": _grouped_base32(device)}
     response = (render_invalid(request, "security/totp.html", context) if request.method == "POST"

@@ -1,7 +1,10 @@
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+
+from .text import storable_text_problem
 
 
 @require_GET
@@ -21,7 +24,11 @@ def search(request):
     from . import search as search_registry
 
     query = request.GET.get("q", "")
-    groups = search_registry.search_all(request.user, query)
-    too_short = 0 < len(query.strip()) < search_registry.MIN_LENGTH
-    return render(request, "search.html", {"query": query, "groups": groups, "too_short": too_short},
-                  status=400 if too_short else 200)
+    error = ""
+    if storable_text_problem(query):
+        error = _("q: %(problem)s") % {"problem": storable_text_problem(query)}
+    elif 0 < len(query.strip()) < search_registry.MIN_LENGTH:
+        error = _("q: type at least two characters.")
+    groups = [] if error else search_registry.search_all(request.user, query)
+    return render(request, "search.html", {"query": query, "groups": groups, "error": error},
+                  status=400 if error else 200)

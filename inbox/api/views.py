@@ -133,8 +133,17 @@ class MessageIngestView(APIView):
 # --- conversations -----------------------------------------------------------------
 
 
+class BoundedIntegerField(forms.IntegerField):
+    """An id filter: a positive 64-bit integer, so a 30-digit value is a 400, not an overflow."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class IntegerFilter(filters.NumberFilter):
-    field_class = forms.IntegerField
+    field_class = BoundedIntegerField
 
 
 class StrictBooleanField(forms.NullBooleanField):

@@ -289,7 +289,7 @@ def test_manage_holder_grants_on_their_account_only(api_for, admin_user, make_me
                           reason="runs A")
     account_c = SocialAccountFactory()
     account_c.departments.add(dept)  # visible to the manager, but not theirs to manage
-    helper = make_member(Role.SPECIALIST)
+    helper = make_member(Role.SPECIALIST, workgroup=manager.memberships.get().workgroup)  # a colleague
     client = api_for(fresh(manager))
     body = {"capability": "draft", "user": helper.pk, "reason": "helps with drafts"}
     response = client.post("/api/grants/", {"account": account_a.pk, **body}, format="json")

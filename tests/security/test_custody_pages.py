@@ -425,7 +425,12 @@ def test_totp_setup_confirms_with_a_right_code(client_for, make_member):
     client.get(reverse("security:totp"))
     assert TOTPDevice.objects.filter(user=user).count() == 1
 
-    response = client.post(reverse("security:totp"), {"otp_token": _code(device)})
+    # the password is asked too: a stolen session alone cannot enrol a phone
+    response = client.post(reverse("security:totp"), {"otp_token": _code(device), "password": "wrong-password"})
+    assert response.status_code == 400 and 'data-field="password"' in _html(response)
+    device.refresh_from_db()
+    assert not device.confirmed
+    response = client.post(reverse("security:totp"), {"otp_token": _code(device), "password": PASSWORD})
     assert response.status_code == 302
     device.refresh_from_db()
     assert device.confirmed
@@ -439,7 +444,7 @@ def test_totp_setup_wrong_code_is_400(client_for, make_member):
     client = client_for(user)
     client.get(reverse("security:totp"))
     device = TOTPDevice.objects.get(user=user)
-    response = client.post(reverse("security:totp"), {"otp_token": _wrong_code(device)})
+    response = client.post(reverse("security:totp"), {"otp_token": _wrong_code(device), "password": PASSWORD})
     assert response.status_code == 400
     assert 'data-field="otp_token"' in _html(response)
     device.refresh_from_db()

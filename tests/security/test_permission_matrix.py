@@ -41,13 +41,18 @@ def test_role_capability_matrix(role, capability, make_member, admin_user, clien
     assert str(mine) in access and str(capability.label) in access and str(other) not in access
 
     # doing: only `manage` grants on its own account; elsewhere 404, without it 403
-    target = make_member()
+    workgroup = person.memberships.get().workgroup
+    target = make_member(workgroup=workgroup)  # a colleague: the people a manage holder may choose from
     grant_post = {"capability": "draft", "user": target.pk, "reason": "help"}
     response = client.post(reverse("security:grant-create", args=[mine.pk]), grant_post)
     assert response.status_code == (302 if capability == Capability.MANAGE else 403)
     assert client.post(reverse("security:grant-create", args=[other.pk]), grant_post).status_code == 404
-    api_response = api.post("/api/grants/", {**grant_post, "account": mine.pk, "user": make_member().pk},
-                            format="json")
+    if capability == Capability.MANAGE:
+        stranger = make_member()  # outside the holder's workgroups: not offered on the page
+        response = client.post(reverse("security:grant-create", args=[mine.pk]), {**grant_post, "user": stranger.pk})
+        assert response.status_code == 400 and 'data-field="user"' in response.content.decode()
+    api_response = api.post("/api/grants/", {**grant_post, "account": mine.pk,
+                                             "user": make_member(workgroup=workgroup).pk}, format="json")
     assert api_response.status_code == (201 if capability == Capability.MANAGE else 403)
 
     # the admin-only pages stay closed whatever the right

@@ -142,8 +142,12 @@ def test_department_grant_reaches_a_new_member(admin_user, account):
 def test_manage_holder_grants_on_their_account_only(admin_user, make_member, account):
     manager = make_member(Role.SOCIAL_MEDIA_MANAGER)
     services.grant_create(actor=admin_user, account=account, capability="manage", user=manager, reason="channel lead")
-    rep = make_member()
+    rep = make_member(workgroup=manager.memberships.get().workgroup)
     services.grant_create(actor=fresh(manager), account=account, capability="draft", user=rep, reason="helps")
+    stranger = make_member()  # not in the manager's workgroups: only an admin grants to them
+    with pytest.raises(ValidationError) as exc:
+        services.grant_create(actor=fresh(manager), account=account, capability="reply", user=stranger, reason="x")
+    assert "user" in exc.value.message_dict
     with pytest.raises(PermissionDenied):
         services.grant_create(actor=fresh(manager), account=SocialAccountFactory(), capability="draft", user=rep,
                               reason="x")

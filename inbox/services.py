@@ -460,7 +460,8 @@ def sla_sweep(*, now=None, batch: int = 500) -> dict:
     warned = breached = 0
     with transaction.atomic():
         due = list(Conversation.objects.select_for_update(skip_locked=True, of=("self",))
-                   .filter(sla_next_check_at__lte=now).select_related("account", "department__lead", "author")
+                   .filter(sla_next_check_at__lte=now)
+                   .select_related("account", "department__lead", "author", "assignee")
                    .order_by("sla_next_check_at")[:batch])
         for conversation in due:
             answered = conversation.first_response_at is not None
@@ -478,8 +479,11 @@ def sla_sweep(*, now=None, batch: int = 500) -> dict:
                 warned += 1
                 ConversationEvent.objects.create(conversation=conversation, kind="sla_warning",
                                                  data={"target": target, "due": deadline.isoformat()})
-                if conversation.assignee_id:
-                    notify(recipient=conversation.assignee, kind="sla.warning", level="warning",
+                # The assignee is warned; a conversation nobody has taken warns the queue's lead.
+                watcher = conversation.assignee if conversation.assignee_id else (
+                    conversation.department.lead if conversation.department_id else None)
+                if watcher is not None and watcher.is_active:
+                    notify(recipient=watcher, kind="sla.warning", level="warning",
                            text=_("%(target)s due soon for %(author)s") % {"target": target.capitalize(),
                                                                           "author": conversation.author},
                            url=f"/inbox/c/{conversation.pk}/")

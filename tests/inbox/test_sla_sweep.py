@@ -64,6 +64,8 @@ def test_sweep_warns_then_breaches_once_and_escalates(setup, django_capture_on_c
     at_warn = datetime(2026, 11, 26, 10, 25, tzinfo=MADRID)
     assert sla_sweep(now=at_warn)["warned"] == 1
     assert sla_sweep(now=at_warn)["warned"] == 0  # idempotent
+    # nobody has taken it: the queue's lead is warned, once
+    assert Notification.objects.filter(recipient=setup["lead"], kind="sla.warning").count() == 1
     conversation.refresh_from_db()
     assert conversation.sla_warned and not conversation.sla_breached
     assert conversation.sla_next_check_at == conversation.first_response_due_at

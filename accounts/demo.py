@@ -2,6 +2,8 @@
 role. Loaded by ``seed_demo``; every step is get-or-create, so loading it
 twice changes nothing."""
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -71,7 +73,7 @@ def load_demo_organisation() -> dict[str, int]:
             slug=slug, defaults={"name": name, "description": description})
         created["workgroups"] += was_created
     users = {}
-    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - timezone.timedelta(days=365)
+    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=365)
     for username, first, last, tz, roles in PEOPLE:
         user, was_created = User.objects.get_or_create(
             username=username,

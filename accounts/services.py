@@ -1,7 +1,7 @@
 """Every write to the workgroup's structure. Pages, API and commands call
 these, so they behave the same: permission check, mutation, audit."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -201,7 +201,7 @@ def membership_end(*, actor: User | None, membership: Membership, at: datetime |
     if membership.ended_at is not None and membership.ended_at <= at:
         return membership
     if at <= membership.started_at:
-        at = membership.started_at + timezone.timedelta(microseconds=1)
+        at = membership.started_at + timedelta(microseconds=1)
     before = {"ended_at": membership.ended_at.isoformat() if membership.ended_at else None}
     membership.ended_at = at
     membership.save(update_fields=["ended_at"])

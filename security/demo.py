@@ -1,6 +1,8 @@
 """Demo social accounts, rights, training, custodians and credentials.
 Idempotent: loads nothing that is already there."""
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -58,7 +60,7 @@ def load_demo_security(stdout=None) -> None:
     for username in TRAINED:
         if not TrainingRecord.objects.filter(user=people[username]).exists():
             services.training_record_create(actor=admin, user=people[username],
-                                            completed_on=timezone.localdate() - timezone.timedelta(days=60))
+                                            completed_on=timezone.localdate() - timedelta(days=60))
     for username, handle, capability in GRANTS:
         if not PublishingGrant.objects.current().filter(user=people[username], account=accounts[handle],
                                                         capability=capability).exists():

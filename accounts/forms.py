@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
-from .models import Department, Membership, User, Workgroup, validate_time_zone
+from .models import Department, User, Workgroup, validate_time_zone
 from .roles import Role
 
 
@@ -58,5 +58,3 @@ class PersonForm(forms.Form):
 class UnlockForm(forms.Form):
     username = forms.CharField(max_length=150)
 
-
-__all__ = ["DepartmentForm", "WorkgroupForm", "MembershipForm", "PersonForm", "UnlockForm", "Membership"]

@@ -1,7 +1,7 @@
 """The shared API base: pagination, exception shape, permission classes."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import pagination, permissions
+from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -23,26 +23,3 @@ def exception_handler(exc, context):
         else:
             exc = ValidationError({"non_field_errors": exc.messages})
     return drf_exception_handler(exc, context)
-
-
-class ReadForMembersWriteForPerm(permissions.BasePermission):
-    """Authenticated users read (the queryset is already restricted to what
-    they may see); writes need the model's Django permission."""
-
-    perms_map = {
-        "POST": "add",
-        "PUT": "change",
-        "PATCH": "change",
-        "DELETE": "delete",
-    }
-
-    def has_permission(self, request, view):
-        if not (request.user and request.user.is_authenticated):
-            return False
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        action = self.perms_map.get(request.method)
-        if action is None:
-            return False
-        model = view.get_queryset().model
-        return request.user.has_perm(f"{model._meta.app_label}.{action}_{model._meta.model_name}")

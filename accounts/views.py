@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from socialops import dashboard as dashboard_panels
-from socialops.forms import apply_service_errors
+from socialops.forms import submit
 from socialops.views import render_invalid
 
 from . import hooks, selectors, services
@@ -77,17 +77,11 @@ def workgroup_form(request, slug=None):
         workgroup = get_object_or_404(selectors.workgroups_visible_to(request.user), slug=slug)
     if request.method == "POST":
         form = WorkgroupForm(request.POST)
-        if form.is_valid():
-            try:
-                if workgroup:
-                    workgroup = services.workgroup_update(actor=request.user, workgroup=workgroup, **form.cleaned_data)
-                else:
-                    workgroup = services.workgroup_create(actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, _("Workgroup saved."))
-                return redirect("workgroup-detail", slug=workgroup.slug)
+        outcome = submit(form, lambda d: services.workgroup_update(actor=request.user, workgroup=workgroup, **d)
+                         if workgroup else services.workgroup_create(actor=request.user, **d))
+        if outcome.ok:
+            messages.success(request, _("Workgroup saved."))
+            return redirect("workgroup-detail", slug=outcome.value.slug)
         return render_invalid(request, "accounts/workgroup_form.html", {"form": form, "workgroup": workgroup})
     initial = {}
     if workgroup:
@@ -110,17 +104,11 @@ def department_form(request, slug=None):
     department = get_object_or_404(Department, slug=slug) if slug else None
     if request.method == "POST":
         form = DepartmentForm(request.POST)
-        if form.is_valid():
-            try:
-                if department:
-                    services.department_update(actor=request.user, department=department, **form.cleaned_data)
-                else:
-                    services.department_create(actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, _("Department saved."))
-                return redirect("department-list")
+        outcome = submit(form, lambda d: services.department_update(actor=request.user, department=department, **d)
+                         if department else services.department_create(actor=request.user, **d))
+        if outcome.ok:
+            messages.success(request, _("Department saved."))
+            return redirect("department-list")
         return render_invalid(request, "accounts/department_form.html", {"form": form, "department": department})
     initial = {}
     if department:
@@ -148,15 +136,11 @@ def people_list(request):
 def person_create(request):
     _require_admin(request)
     form = PersonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.user_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("%(user)s added. Give them a role next.") % {"user": user})
-            return redirect("person-detail", pk=user.pk)
     if request.method == "POST":
+        outcome = submit(form, lambda d: services.user_create(actor=request.user, **d))
+        if outcome.ok:
+            messages.success(request, _("%(user)s added. Give them a role next.") % {"user": outcome.value})
+            return redirect("person-detail", pk=outcome.value.pk)
         return render_invalid(request, "accounts/person_form.html", {"form": form})
     return render(request, "accounts/person_form.html", {"form": form})
 
@@ -178,14 +162,10 @@ def person_detail(request, pk):
 def membership_add(request):
     _require_admin(request)
     form = MembershipForm(request.POST)
-    if form.is_valid():
-        try:
-            membership = services.membership_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Role given to %(user)s.") % {"user": membership.user})
-            return redirect(_safe_next(request, "people-list"))
+    outcome = submit(form, lambda d: services.membership_create(actor=request.user, **d))
+    if outcome.ok:
+        messages.success(request, _("Role given to %(user)s.") % {"user": outcome.value.user})
+        return redirect(_safe_next(request, "people-list"))
     return render_invalid(request, "accounts/membership_form.html", {"form": form})
 
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Department, User
-from socialops.forms import apply_service_errors
+from socialops.forms import apply_service_errors, submit
 from socialops.views import render_invalid
 
 from . import services
@@ -353,15 +353,10 @@ def _back(request, conversation):
 def _act(request, conversation, form, form_key, action, success: str):
     """Runs ``action(cleaned_data)`` for a valid form; a refusal re-shows the
     conversation with the reason next to the field (400)."""
-    if form.is_valid():
-        try:
-            action(form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            if success:
-                messages.success(request, success)
-            return _back(request, conversation)
+    if submit(form, action).ok:
+        if success:
+            messages.success(request, success)
+        return _back(request, conversation)
     return _render_conversation(request, conversation, status=400, **{form_key: form})
 
 
@@ -531,15 +526,10 @@ def presence(request, pk):
 @login_required
 def saved_replies(request):
     form = SavedReplyForm(request.POST or None, user=request.user)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.saved_reply_create(actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, _("Saved reply added."))
-                return redirect("inbox:saved-replies")
+    if request.method == "POST" and submit(form, lambda d: services.saved_reply_create(
+            actor=request.user, **d)).ok:
+        messages.success(request, _("Saved reply added."))
+        return redirect("inbox:saved-replies")
     context = {"form": form, "saved_replies": saved_replies_for(request.user)}
     if request.method == "POST":
         return render_invalid(request, "inbox/saved_replies.html", context)

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Department
 from security.models import SocialAccount
 from security.selectors import accounts_visible_to
-from socialops.forms import apply_service_errors
+from socialops.forms import submit
 from socialops.views import render_invalid
 
 from . import settings_services as svc
@@ -78,17 +78,11 @@ def service_window(request, account_pk):
     window = ServiceWindow.objects.filter(account=account).prefetch_related("periods", "closures").first()
     form = ServiceWindowForm(request.POST or None, initial=_window_initial(window))
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                svc.service_window_save(actor=request.user, account=account, time_zone=data["time_zone"],
-                                        always_open=data["always_open"], holiday_country=data["holiday_country"],
-                                        week={day: data[day] for day in svc.WEEKDAYS})
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, _("Service hours saved. New SLA clocks follow them."))
-                return redirect("inbox:coverage")
+        if submit(form, lambda d: svc.service_window_save(
+                actor=request.user, account=account, time_zone=d["time_zone"], always_open=d["always_open"],
+                holiday_country=d["holiday_country"], week={day: d[day] for day in svc.WEEKDAYS})).ok:
+            messages.success(request, _("Service hours saved. New SLA clocks follow them."))
+            return redirect("inbox:coverage")
         return render_invalid(request, "inbox/service_window.html", {
             "form": form, "account": account, "window": window, "closure_form": ClosureForm()})
     return render(request, "inbox/service_window.html", {"form": form, "account": account, "window": window,
@@ -102,14 +96,9 @@ def closure_add(request, account_pk):
         raise PermissionDenied
     account = get_object_or_404(accounts_visible_to(request.user), pk=account_pk)
     form = ClosureForm(request.POST)
-    if form.is_valid():
-        try:
-            svc.service_closure_add(actor=request.user, account=account, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Closure added."))
-            return redirect("inbox:service-window", account_pk=account.pk)
+    if submit(form, lambda d: svc.service_closure_add(actor=request.user, account=account, **d)).ok:
+        messages.success(request, _("Closure added."))
+        return redirect("inbox:service-window", account_pk=account.pk)
     window = ServiceWindow.objects.filter(account=account).first()
     return render_invalid(request, "inbox/service_window.html", {
         "form": ServiceWindowForm(initial=_window_initial(window)), "account": account, "window": window,
@@ -121,15 +110,9 @@ def sla_policies(request):
     if not svc.can_configure_inbox(request.user):
         raise PermissionDenied
     form = SlaPolicyForm(request.POST or None)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                svc.sla_policy_save(actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, _("SLA targets saved."))
-                return redirect("inbox:sla-policies")
+    if request.method == "POST" and submit(form, lambda d: svc.sla_policy_save(actor=request.user, **d)).ok:
+        messages.success(request, _("SLA targets saved."))
+        return redirect("inbox:sla-policies")
     policies = SlaPolicy.objects.select_related("account").order_by("intent", "account_id")
     defaults = [(label, DEFAULT_TARGETS.get(value, OTHER_TARGETS)) for value, label in SlaPolicy._meta.get_field(
         "intent").choices]
@@ -160,18 +143,13 @@ def triage_settings(request):
         messages.success(request, _("Queue settings saved."))
         return redirect("inbox:triage-settings")
     if request.method == "POST":
-        target = form if request.POST.get("form") == "settings" else term_form
-        if target.is_valid():
-            try:
-                if target is form:
-                    svc.triage_settings_save(actor=request.user, **form.cleaned_data)
-                else:
-                    svc.sensitive_term_add(actor=request.user, **term_form.cleaned_data)
-            except ValidationError as exc:
-                apply_service_errors(target, exc)
-            else:
-                messages.success(request, _("Triage settings saved."))
-                return redirect("inbox:triage-settings")
+        if request.POST.get("form") == "settings":
+            outcome = submit(form, lambda d: svc.triage_settings_save(actor=request.user, **d))
+        else:
+            outcome = submit(term_form, lambda d: svc.sensitive_term_add(actor=request.user, **d))
+        if outcome.ok:
+            messages.success(request, _("Triage settings saved."))
+            return redirect("inbox:triage-settings")
     auto = set(QueueSettings.objects.filter(auto_assign=True).values_list("department_id", flat=True))
     queues = [(d, d.pk in auto) for d in Department.objects.order_by("name")]
     context = {"form": form, "term_form": term_form, "terms": SensitiveTerm.objects.all(), "queues": queues}
@@ -191,15 +169,10 @@ def routing_rules(request, pk=None):
             svc.routing_rule_delete(actor=request.user, rule=rule)
             messages.success(request, _("Rule deleted."))
             return redirect("inbox:routing-rules")
-        if form.is_valid():
-            fields = {f: form.cleaned_data[f] for f in form.Meta.fields}
-            try:
-                svc.routing_rule_save(actor=request.user, rule=rule, **fields)
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, _("Routing rule saved."))
-                return redirect("inbox:routing-rules")
+        if submit(form, lambda d: svc.routing_rule_save(actor=request.user, rule=rule,
+                                                        **{f: d[f] for f in form.Meta.fields})).ok:
+            messages.success(request, _("Routing rule saved."))
+            return redirect("inbox:routing-rules")
     rules = RoutingRule.objects.select_related("department", "account")
     context = {"form": form, "rules": rules, "rule": rule}
     if request.method == "POST":

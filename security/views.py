@@ -6,7 +6,7 @@ from datetime import datetime, time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from socialops.forms import apply_service_errors
+from socialops.forms import submit
 from socialops.views import render_invalid
 
 from . import selectors, services
@@ -50,17 +50,11 @@ def account_form(request, pk=None):
     form_class = SocialAccountEditForm if account else SocialAccountForm
     if request.method == "POST":
         form = form_class(request.POST)
-        if form.is_valid():
-            try:
-                if account:
-                    services.account_update(actor=request.user, account=account, **form.cleaned_data)
-                else:
-                    account = services.account_create(actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, _("Account saved."))
-                return redirect("security:account-detail", pk=account.pk)
+        outcome = submit(form, lambda d: services.account_update(actor=request.user, account=account, **d)
+                         if account else services.account_create(actor=request.user, **d))
+        if outcome.ok:
+            messages.success(request, _("Account saved."))
+            return redirect("security:account-detail", pk=outcome.value.pk)
         return render_invalid(request, "security/account_form.html", {"form": form, "account": account})
     initial = {}
     if account:
@@ -100,15 +94,11 @@ def grant_create(request, pk):
     if not can_manage_rights(request.user, account):
         raise PermissionDenied
     form = GrantForm(request.POST, actor=request.user)
-    if form.is_valid():
-        try:
-            grant = services.grant_create(actor=request.user, account=account, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("%(cap)s granted to %(holder)s.")
-                             % {"cap": grant.get_capability_display(), "holder": grant.holder})
-            return redirect("security:account-detail", pk=account.pk)
+    outcome = submit(form, lambda d: services.grant_create(actor=request.user, account=account, **d))
+    if outcome.ok:
+        messages.success(request, _("%(cap)s granted to %(holder)s.")
+                         % {"cap": outcome.value.get_capability_display(), "holder": outcome.value.holder})
+        return redirect("security:account-detail", pk=account.pk)
     return render_invalid(request, "security/account_detail.html", _account_context(request, account, form))
 
 
@@ -144,15 +134,10 @@ def training(request):
     if not is_security_admin(request.user):
         raise PermissionDenied
     form = TrainingRecordForm(request.POST or None)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.training_record_create(actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, _("Training recorded."))
-                return redirect("security:training")
+    if request.method == "POST" and submit(form, lambda d: services.training_record_create(
+            actor=request.user, **d)).ok:
+        messages.success(request, _("Training recorded."))
+        return redirect("security:training")
     records = TrainingRecord.objects.select_related("user", "recorded_by")[:200]
     context = {"form": form, "records": records, "valid_since": TrainingRecord.valid_since()}
     if request.method == "POST":
@@ -241,12 +226,8 @@ def offboard(request, pk):
     person = get_object_or_404(User, pk=pk)
     form = OffboardForm(request.POST or None)
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                report = services.offboard_user(actor=request.user, user=person, reason=form.cleaned_data["reason"])
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                return render(request, "security/offboard_done.html", {"person": person, "report": report})
+        outcome = submit(form, lambda d: services.offboard_user(actor=request.user, user=person, reason=d["reason"]))
+        if outcome.ok:
+            return render(request, "security/offboard_done.html", {"person": person, "report": outcome.value})
         return render_invalid(request, "security/offboard.html", {"person": person, "form": form})
     return render(request, "security/offboard.html", {"person": person, "form": form})

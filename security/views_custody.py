@@ -27,7 +27,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from socialops.forms import apply_service_errors
+from socialops.forms import apply_service_errors, submit
 from socialops.views import render_invalid
 
 from . import selectors, services
@@ -147,15 +147,10 @@ def custodian_add(request, pk):
     if not can_manage_custody(request.user, account):
         raise PermissionDenied
     form = CustodianAddForm(request.POST)
-    if form.is_valid():
-        try:
-            custodian = services.custodian_add(actor=request.user, account=account, user=form.cleaned_data["user"])
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("%(user)s is now a custodian of %(account)s.")
-                             % {"user": custodian.user, "account": account})
-            return redirect("security:custody-account", pk=account.pk)
+    if submit(form, lambda d: services.custodian_add(actor=request.user, account=account, user=d["user"])).ok:
+        messages.success(request, _("%(user)s is now a custodian of %(account)s.")
+                         % {"user": form.cleaned_data["user"], "account": account})
+        return redirect("security:custody-account", pk=account.pk)
     return render_invalid(request, "security/custody_account.html",
                           _account_context(request, account, custodian_form=form))
 
@@ -188,18 +183,13 @@ def credential_set(request, pk):
     if not can_set_credential(request.user, account):
         raise PermissionDenied
     form = CredentialSetForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            credential = services.credential_set(actor=request.user, account=account, kind=data["kind"],
-                                                 label=data["label"], secret=data["secret"])
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            # Redirect (never re-render): the response must not carry the secret back.
-            messages.success(request, _("%(credential)s saved, encrypted. Nobody sees it without an approved "
-                                        "reveal.") % {"credential": credential})
-            return redirect("security:custody-account", pk=account.pk)
+    outcome = submit(form, lambda d: services.credential_set(actor=request.user, account=account, kind=d["kind"],
+                                                            label=d["label"], secret=d["secret"]))
+    if outcome.ok:
+        # Redirect (never re-render): the response must not carry the secret back.
+        messages.success(request, _("%(credential)s saved, encrypted. Nobody sees it without an approved "
+                                    "reveal.") % {"credential": outcome.value})
+        return redirect("security:custody-account", pk=account.pk)
     return render_invalid(request, "security/custody_account.html",
                           _account_context(request, account, credential_form=form))
 
@@ -212,15 +202,11 @@ def reveal_request_create(request, pk):
     _require_custody_view(request)
     credential = get_object_or_404(selectors.credentials_visible_to(request.user), pk=pk)
     form = _reveal_request_form(credential, request.POST)
-    if form.is_valid():
-        try:
-            reveal = services.reveal_request_create(actor=request.user, credential=credential,
-                                                    reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Reveal requested: another custodian must approve it."))
-            return redirect("security:reveal-detail", pk=reveal.pk)
+    outcome = submit(form, lambda d: services.reveal_request_create(actor=request.user, credential=credential,
+                                                                   reason=d["reason"]))
+    if outcome.ok:
+        messages.success(request, _("Reveal requested: another custodian must approve it."))
+        return redirect("security:reveal-detail", pk=outcome.value.pk)
     return render_invalid(request, "security/custody_account.html",
                           _account_context(request, credential.account, reveal_forms={credential.pk: form}))
 
@@ -287,16 +273,12 @@ def reveal_decide(request, pk):
     if reveal.requester_id == request.user.pk or not is_custodian(request.user, reveal.credential.account):
         raise PermissionDenied
     form = RevealDecisionForm(request.POST)
-    if form.is_valid():
-        approve = form.cleaned_data["decision"] == "approve"
-        try:
-            services.reveal_request_decide(actor=request.user, request=reveal, approve=approve,
-                                           note=form.cleaned_data["note"])
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Reveal approved.") if approve else _("Reveal rejected."))
-            return redirect("security:reveal-detail", pk=reveal.pk)
+    outcome = submit(form, lambda d: services.reveal_request_decide(
+        actor=request.user, request=reveal, approve=d["decision"] == "approve", note=d["note"]))
+    if outcome.ok:
+        approved = outcome.value.status == RevealRequest.Status.APPROVED
+        messages.success(request, _("Reveal approved.") if approved else _("Reveal rejected."))
+        return redirect("security:reveal-detail", pk=reveal.pk)
     reveal.refresh_from_db()
     return render_invalid(request, "security/reveal.html", _reveal_context(request, reveal, decision_form=form))
 

@@ -35,12 +35,13 @@ class SecurityConfig(AppConfig):
 
         from . import selectors
 
+        # Each panel computes its rows once; its template shows nothing when there are none.
         dashboard.register("custody-at-risk", "security/panel_custody.html", order=80,
                            context=lambda user: {"at_risk": selectors.accounts_at_risk()},
-                           visible=lambda user: is_security_admin(user) and bool(selectors.accounts_at_risk()))
+                           visible=is_security_admin)
         dashboard.register("reveals-waiting", "security/panel_reveals.html", order=70,
                            context=lambda user: {"waiting": list(selectors.reveal_requests_waiting_for(user))},
-                           visible=lambda user: selectors.reveal_requests_waiting_for(user).exists())
+                           visible=can_view_custody)
         from socialops import search
 
         search.register("channels", _("Channels"), order=20, search=_search_channels)

@@ -523,6 +523,34 @@ def _break_glass_reveal(actor: User, credential: Credential, reason: str) -> tup
     return plaintext, visible_until, request
 
 
+# --- the user's own second factor ---------------------------------------------
+
+def totp_device_pending(*, user: User):
+    """The authenticator being set up: one unconfirmed device, reused on reload."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = user.totpdevice_set.filter(confirmed=False).order_by("pk").first()
+    return device or TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
+
+
+@transaction.atomic
+def totp_device_confirm(*, actor: User, device, password: str, otp_token: str):
+    """Confirms ``device`` for its owner: the password (a stolen session alone
+    cannot attach a phone) and a current code from the app."""
+    if device.user_id != actor.pk:
+        raise PermissionDenied(_("People set up their own authenticator."))
+    if not actor.check_password(password or ""):
+        raise ValidationError({"password": _("The password is not correct.")})
+    if not device.verify_token((otp_token or "").strip()):
+        raise ValidationError({"otp_token": _("The code is not correct. Check the time on your phone, wait for "
+                                              "the next code and try again.")})
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    actor.totpdevice_set.filter(confirmed=False).delete()
+    _audit(actor, "totp.confirm", device)
+    return device
+
+
 # --- sessions ---------------------------------------------------------------
 
 def session_remember(*, user: User, session_key: str | None) -> None:

@@ -31,7 +31,6 @@ from socialops.forms import apply_service_errors, submit
 from socialops.views import render_invalid
 
 from . import selectors, services
-from .audit import audit_write
 from .forms_custody import (
     BreakGlassForm,
     CredentialSetForm,
@@ -339,15 +338,6 @@ def _grouped_base32(device: TOTPDevice) -> str:
 
 
 @transaction.atomic
-def _totp_confirm(request, device: TOTPDevice) -> None:
-    # No security service covers the user's own second factor yet; audited here.
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    request.user.totpdevice_set.filter(confirmed=False).delete()
-    audit_write(actor=request.user, action="totp.confirm", target_type="otp_totp.totpdevice",
-                target_id=str(device.pk), target_repr=f"TOTP device of {request.user.get_username()}")
-
-
 @login_required
 @sensitive_post_parameters("otp_token", "password")
 def totp_setup(request):
@@ -357,21 +347,13 @@ def totp_setup(request):
     confirmed = user.totpdevice_set.filter(confirmed=True).order_by("pk").first()
     if confirmed is not None:
         return render(request, "security/totp.html", {"confirmed": confirmed})
-    device = user.totpdevice_set.filter(confirmed=False).order_by("pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
+    device = services.totp_device_pending(user=user)
     form = TOTPConfirmForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if not user.check_password(form.cleaned_data["password"]):
-            form.add_error("password", _("The password is not correct."))
-        elif device.verify_token(form.cleaned_data["otp_token"]):
-            _totp_confirm(request, device)
-            django_otp.login(request, device)
-            messages.success(request, _("TOTP set up: reveals will ask for a code from your app."))
-            return redirect("security:totp")
-        else:
-            form.add_error("otp_token", _("The code is not correct. Check the time on your phone, wait for "
-                                          "the next code and try again."))
+    if request.method == "POST" and submit(form, lambda d: services.totp_device_confirm(
+            actor=user, device=device, password=d["password"], otp_token=d["otp_token"])).ok:
+        django_otp.login(request, device)
+        messages.success(request, _("TOTP set up: reveals will ask for a code from your app."))
+        return redirect("security:totp")
     context = {"device": device, "form": form, "qr_data_uri": _qr_data_uri(device.config_url),
                "secret_base32": _grouped_base32(device)}
     response = (render_invalid(request, "security/totp.html", context) if request.method == "POST"

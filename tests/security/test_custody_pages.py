@@ -434,6 +434,9 @@ def test_totp_setup_confirms_with_a_right_code(client_for, make_member):
     assert response.status_code == 302
     device.refresh_from_db()
     assert device.confirmed
+    from security.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="totp.confirm", actor=user).count() == 1
     html = _html(client.get(reverse("security:totp")))
     assert "TOTP set up" in html and "data:image/svg+xml" not in html
 

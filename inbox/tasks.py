@@ -59,7 +59,7 @@ def _ensure_schedule(func: str, name: str) -> None:
 
 
 def send_reply_task(reply_id: int) -> None:
-    """Enqueued by ``inbox.services._enqueue_send``."""
+    """Enqueued by ``inbox.services.replies._enqueue_send``."""
     from .services import reply_send
 
     reply_send(reply_id)

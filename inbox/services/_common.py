@@ -1,0 +1,46 @@
+"""What the inbox services share: history events with their audit row, row locks."""
+
+
+import logging
+import re
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+from security.audit import audit_write
+
+from ..models import (
+    Conversation,
+    ConversationEvent,
+)
+from ..permissions import can_work_conversation
+
+logger = logging.getLogger(__name__)
+MAX_SEND_ATTEMPTS = 5
+_MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
+
+
+def _event(conversation, kind, actor=None, **data):
+    ConversationEvent.objects.create(conversation=conversation, kind=kind, actor=actor, data=data)
+    audit_write(actor=actor, action=f"conversation.{kind}", target_type="inbox.conversation",
+                target_id=str(conversation.pk), target_repr=f"conversation #{conversation.pk}",
+                account_id=conversation.account_id, after=data)
+
+
+SLA_FIELDS = [
+    "opened_at", "first_response_due_at", "first_response_warn_at", "first_response_at",
+    "first_response_service_minutes", "first_response_breached", "resolution_due_at", "resolution_warn_at",
+    "resolved_at", "sla_paused_at", "sla_warned", "sla_breached", "sla_next_check_at",
+]
+
+
+def _locked(conversation: Conversation) -> Conversation:
+    """The row as it is now, locked until the transaction ends: an ingest
+    running at the same time cannot be overwritten by a stale copy."""
+    return Conversation.objects.select_for_update(of=("self",)).select_related("account", "author").get(
+        pk=conversation.pk)
+
+
+def _require_work(actor, conversation):
+    if not can_work_conversation(actor, conversation):
+        raise PermissionDenied(_("You may not work on this conversation."))

@@ -1,0 +1,230 @@
+"""Assignment, status, intent corrections, routing by hand, notes, tags, saved replies."""
+
+
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Department, Membership, User
+from accounts.services import notify
+from security.audit import audit_write
+from socialops.text import storable_text_problem
+
+from .. import routing, sla
+from ..models import (
+    Conversation,
+    ConversationEvent,
+    ConversationTag,
+    Intent,
+    IntentCorrection,
+    Message,
+    Note,
+    QueueSettings,
+    RoutingDecision,
+    SavedReply,
+    Tag,
+)
+from ..permissions import can_view_conversation
+from ._common import _MENTION, SLA_FIELDS, _event, _locked, _require_work
+
+# --- assignment -------------------------------------------------------------
+
+def _eligible_assignees(conversation):
+    members = Membership.objects.active().filter(department_id=conversation.department_id).values("user_id")
+    return User.objects.filter(is_active=True, pk__in=members)
+
+
+@transaction.atomic
+def conversation_assign(*, actor: User, conversation: Conversation, assignee: User | None) -> Conversation:
+    """Assigns to a member of the conversation's department (or unassigns)."""
+    _require_work(actor, conversation)
+    if assignee is not None and assignee.pk != actor.pk and not (
+            assignee.is_active and _eligible_assignees(conversation).filter(pk=assignee.pk).exists()
+            and can_view_conversation(assignee, conversation)):
+        # One message for every refusal: an id must not reveal who that person is or whether they left.
+        raise ValidationError({"assignee": _("Choose an active member of this conversation's department queue.")})
+    if conversation.assignee_id == (assignee.pk if assignee else None):
+        return conversation
+    before = conversation.assignee_id
+    conversation.assignee = assignee
+    if conversation.status == Conversation.Status.NEW and assignee is not None:
+        conversation.status = Conversation.Status.OPEN
+    conversation.save(update_fields=["assignee", "status", "updated_at"])
+    _event(conversation, "assigned", actor, before=before, assignee=assignee.pk if assignee else None)
+    if assignee is not None and assignee.pk != actor.pk:
+        notify(recipient=assignee, kind="conversation.assigned",
+               text=_("%(actor)s assigned you a conversation with %(author)s")
+               % {"actor": actor, "author": conversation.author}, url=f"/inbox/c/{conversation.pk}/")
+    return conversation
+
+
+def conversation_claim(*, actor: User, conversation: Conversation) -> Conversation:
+    return conversation_assign(actor=actor, conversation=conversation, assignee=actor)
+
+
+def assign_round_robin(conversations: list[Conversation]) -> int:
+    """Auto-assigns new conversations in departments whose queue asks for it,
+    taking the department's active members in turn."""
+    by_department: dict[int, list[Conversation]] = {}
+    for conversation in conversations:
+        if conversation.department_id and conversation.assignee_id is None:
+            by_department.setdefault(conversation.department_id, []).append(conversation)
+    if not by_department:
+        return 0
+    assigned = 0
+    for queue in QueueSettings.objects.select_for_update().filter(department_id__in=list(by_department),
+                                                                  auto_assign=True):
+        members = list(User.objects.filter(
+            is_active=True, pk__in=Membership.objects.active().filter(department_id=queue.department_id)
+            .values("user_id")).order_by("pk").values_list("pk", flat=True))
+        if not members:
+            continue
+        start = members.index(queue.last_assigned_id) + 1 if queue.last_assigned_id in members else 0
+        batch = by_department[queue.department_id]
+        for n, conversation in enumerate(batch):
+            conversation.assignee_id = members[(start + n) % len(members)]
+        Conversation.objects.bulk_update(batch, ["assignee"])
+        ConversationEvent.objects.bulk_create([ConversationEvent(conversation=c, kind="auto_assigned",
+                                                                 data={"assignee": c.assignee_id}) for c in batch])
+        queue.last_assigned_id = batch[-1].assignee_id
+        queue.save(update_fields=["last_assigned"])
+        assigned += len(batch)
+    return assigned
+
+
+# --- status, intent, routing ----------------------------------------------
+
+@transaction.atomic
+def conversation_set_status(*, actor: User, conversation: Conversation, status: str) -> Conversation:
+    _require_work(actor, conversation)
+    if status not in Conversation.Status.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    conversation = _locked(conversation)
+    if status == conversation.status:
+        return conversation
+    before, now = conversation.status, timezone.now()
+    spec = sla.spec_for_account(conversation.account)
+    if before in (Conversation.Status.RESOLVED, Conversation.Status.CLOSED) and status not in (
+            Conversation.Status.RESOLVED, Conversation.Status.CLOSED):
+        sla.start_clocks(conversation, at=now, spec=spec, book=sla.PolicyBook())
+    if status == Conversation.Status.WAITING:
+        sla.pause(conversation, at=now)
+    elif before == Conversation.Status.WAITING:
+        sla.resume(conversation, at=now, spec=spec)
+    if status in (Conversation.Status.RESOLVED, Conversation.Status.CLOSED):
+        conversation.resolved_at = conversation.resolved_at or now
+    conversation.status = status
+    sla.set_next_check(conversation)
+    conversation.save(update_fields=["status", "updated_at", *SLA_FIELDS])
+    _event(conversation, "status", actor, before=before, after=status)
+    return conversation
+
+
+@transaction.atomic
+def conversation_set_intent(*, actor: User, conversation: Conversation, intent: str) -> Conversation:
+    """An agent corrects the triage. The correction is kept as training
+    data; the SLA targets follow the new intent; a conversation marked
+    sensitive goes to the specialist team."""
+    _require_work(actor, conversation)
+    if intent not in Intent.values:
+        raise ValidationError({"intent": _("Unknown intent.")})
+    conversation = _locked(conversation)
+    if intent == conversation.intent:
+        return conversation
+    first = conversation.messages.filter(direction=Message.Direction.INBOUND).order_by("sent_at").first()
+    IntentCorrection.objects.create(conversation=conversation, text=first.text if first else conversation.subject,
+                                    language=conversation.language, old_intent=conversation.intent,
+                                    new_intent=intent, corrected_by=actor)
+    before = conversation.intent
+    conversation.intent, conversation.intent_source = intent, "agent"
+    sla.retarget(conversation, spec=sla.spec_for_account(conversation.account), book=sla.PolicyBook())
+    if intent == Intent.SENSITIVE and not conversation.is_sensitive:
+        conversation.is_sensitive = True
+        decision = routing.route(conversation, first.text if first else "", routing.RuleBook(), actor=actor)
+        decision.save()
+    conversation.save(update_fields=["intent", "intent_source", "is_sensitive", "department", "priority",
+                                     "updated_at", *SLA_FIELDS])
+    _event(conversation, "intent", actor, before=before, after=intent)
+    return conversation
+
+
+@transaction.atomic
+def conversation_route(*, actor: User, conversation: Conversation, department: Department,
+                       reason: str = "") -> Conversation:
+    _require_work(actor, conversation)
+    if department.pk == conversation.department_id:
+        return conversation
+    before = conversation.department_id
+    conversation.department = department
+    if conversation.assignee_id and not Membership.objects.active().filter(
+            user_id=conversation.assignee_id, department=department).exists():
+        conversation.assignee = None
+    conversation.save(update_fields=["department", "assignee", "updated_at"])
+    RoutingDecision.objects.create(conversation=conversation, rule=None, rule_name="by hand", department=department,
+                                   priority=conversation.priority, reason=(reason or "moved by an agent")[:300],
+                                   decided_by=actor)
+    _event(conversation, "routed", actor, before=before, after=department.pk, reason=reason)
+    return conversation
+
+
+# --- notes, tags, saved replies -------------------------------------------
+
+@transaction.atomic
+def note_add(*, actor: User, conversation: Conversation, body: str) -> Note:
+    _require_work(actor, conversation)
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("A note cannot be empty.")})
+    note = Note.objects.create(conversation=conversation, author=actor, body=body[:10_000])
+    usernames = set(_MENTION.findall(body))
+    mentioned = list(User.objects.filter(username__in=usernames, is_active=True).exclude(pk=actor.pk))
+    mentioned = [u for u in mentioned if can_view_conversation(u, conversation)]
+    note.mentions.set(mentioned)
+    for user in mentioned:
+        notify(recipient=user, kind="mention", text=_("%(actor)s mentioned you: %(body)s")
+               % {"actor": actor, "body": body[:200]}, url=f"/inbox/c/{conversation.pk}/")
+    _event(conversation, "note", actor, note=note.pk, mentions=[u.pk for u in mentioned])
+    return note
+
+
+@transaction.atomic
+def tag_add(*, actor: User, conversation: Conversation, name: str) -> Tag:
+    _require_work(actor, conversation)
+    name = (name or "").strip().lower()[:60]
+    if not name or storable_text_problem(name):
+        raise ValidationError({"name": storable_text_problem(name) or _("A tag needs a name.")})
+    tag, _created = Tag.objects.get_or_create(name=name)
+    _link, created = ConversationTag.objects.get_or_create(conversation=conversation, tag=tag,
+                                                           defaults={"added_by": actor})
+    if created:
+        _event(conversation, "tag_added", actor, tag=name)
+    return tag
+
+
+@transaction.atomic
+def tag_remove(*, actor: User, conversation: Conversation, name: str) -> None:
+    _require_work(actor, conversation)
+    if storable_text_problem(name or ""):
+        raise ValidationError({"name": storable_text_problem(name)})
+    deleted, _d = ConversationTag.objects.filter(conversation=conversation, tag__name=name.strip().lower()).delete()
+    if deleted:
+        _event(conversation, "tag_removed", actor, tag=name)
+
+
+@transaction.atomic
+def saved_reply_create(*, actor: User, department: Department, title: str, body: str,
+                       language: str = "") -> SavedReply:
+    from accounts.selectors import is_admin
+
+    member = Membership.objects.active().filter(user=actor, department=department).exists()
+    if not (member or is_admin(actor)):
+        raise PermissionDenied(_("Only the department's members keep its saved replies."))
+    if not title.strip() or not body.strip():
+        raise ValidationError({"title" if not title.strip() else "body": _("This field is required.")})
+    saved = SavedReply.objects.create(department=department, title=title.strip()[:120], body=body,
+                                      language=language, created_by=actor)
+    audit_write(actor=actor, action="saved_reply.create", target_type="inbox.savedreply", target_id=str(saved.pk),
+                target_repr=saved.title, after={"department": department.pk, "title": saved.title})
+    return saved

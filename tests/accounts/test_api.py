@@ -113,3 +113,15 @@ def test_schema_and_docs_are_served(api_for, make_member):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
+
+
+@pytest.mark.django_db
+def test_people_edit_their_own_profile_but_not_their_username(api_for, make_member):
+    user = make_member()
+    client = api_for(user)
+    response = client.patch("/api/me/", {"time_zone": "Europe/Madrid", "username": "someone-else"}, format="json")
+    assert response.status_code == 200 and response.json()["time_zone"] == "Europe/Madrid"
+    user.refresh_from_db()
+    assert user.username != "someone-else" and user.time_zone == "Europe/Madrid"
+    response = client.patch("/api/me/", {"time_zone": "Mars/Olympus"}, format="json")
+    assert response.status_code == 400 and "time_zone" in response.json()

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
 
 from .roles import Role
 
@@ -16,6 +17,12 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(_("%(value)s is not a known IANA time zone."), params={"value": value})
 
 
+def _new_session_stamp() -> str:
+    import secrets
+
+    return secrets.token_hex(16)
+
+
 class User(AbstractUser):
     """A person in the organisation. Never deleted: offboarding deactivates."""
 
@@ -23,6 +30,9 @@ class User(AbstractUser):
         _("time zone"), max_length=64, blank=True, default="", validators=[validate_time_zone]
     )
     offboarded_at = models.DateTimeField(null=True, blank=True)
+    # Part of the session hash: changing it ends every session of this person at
+    # once ("sign out everywhere", offboarding, a password reset).
+    session_stamp = models.CharField(max_length=32, default=_new_session_stamp, editable=False)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -30,6 +40,21 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs):
+        # The one place every password change passes (forms, reset links,
+        # services, ``changepassword``): a new password ends every API token.
+        password_changed = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            ApiToken.objects.filter(user=self).delete()
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django's hash covers the password; ours also covers the session stamp.
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac("socialops.accounts.User.session_auth_hash", f"{self.password}:{self.session_stamp}",
+                           secret=secret, algorithm="sha256").hexdigest()
 
 
 class Department(models.Model):
@@ -159,3 +184,55 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.text
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token (django-rest-knox): only a SHA-512 digest is stored, the
+    token itself is shown once at creation. Named by its owner, always with
+    an expiry; ends with a password change, offboarding and "sign out
+    everywhere". ``reauthenticated_at`` is when the holder last confirmed
+    password + second factor through the API (re-authentication window)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    reauthenticated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("API token")
+
+    def __str__(self):
+        # Never the digest: a list of tokens names them, it does not identify them.
+        return f"{self.name} ({self.token_key}…)"
+
+
+class SecondFactorReset(models.Model):
+    """An admin asks to remove someone's second factor (a lost phone); a
+    second admin approves it. Four eyes, on record."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a second admin")
+        APPROVED = "approved", _("Approved: second factor removed")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="second_factor_resets")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(status="pending"),
+                                    name="second_factor_reset_one_pending"),
+            models.CheckConstraint(condition=~Q(requested_by=models.F("user")),
+                                   name="second_factor_reset_not_self"),
+        ]
+
+    def __str__(self):
+        return f"Second factor reset for {self.user} ({self.get_status_display()})"

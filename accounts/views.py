@@ -151,9 +151,15 @@ def person_detail(request, pk):
     person = get_object_or_404(User, pk=pk)
     memberships = person.memberships.select_related("department", "workgroup").order_by("-ended_at", "role")
     actions = [(label, reverse(url_name, args=[person.pk]), css) for label, url_name, css in hooks.PERSON_ACTIONS]
+    from . import twofactor
+    from .models import SecondFactorReset
+
     return render(request, "accounts/person_detail.html", {
         "person": person, "memberships": memberships, "actions": actions,
         "membership_form": MembershipForm(initial={"user": person}),
+        "has_second_factor": twofactor.has_confirmed_device(person),
+        "second_factor_reason": twofactor.requirement_reason(person),
+        "resets": SecondFactorReset.objects.filter(user=person).select_related("requested_by", "decided_by")[:5],
     })
 
 

@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from accounts import views_signin
 
 from . import views
 
@@ -16,8 +19,17 @@ api_patterns = [
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("login/verify/", views_signin.login_verify, name="login-verify"),
+    path("confirm-access/", views_signin.confirm_access, name="confirm-access"),
+    path("password/change/", views_signin.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("password/reset/", views_signin.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("password/reset/<uidb64>/<token>/", views_signin.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    # The admin signs in through the portal's own login (password, then the second factor).
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("healthz", views.healthz, name="healthz"),
     path("search/", views.search, name="search"),
     path("admin/", admin.site.urls),

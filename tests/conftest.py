@@ -36,12 +36,26 @@ def admin_user(make_member):
     return make_member(Role.ADMIN, username="admin-" + UserFactory.build().username)
 
 
+def sign_in(client, user, *, second_factor=True):
+    """Signs ``user`` in on ``client``; with ``second_factor`` the session is
+    also verified, as after the second sign-in step (through a device that is
+    not an authenticator app, so pages that look for one still find none)."""
+    client.force_login(user)
+    if second_factor:
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_static.models import StaticDevice
+
+        device, _ = StaticDevice.objects.get_or_create(user=user, name="test session", defaults={"confirmed": True})
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
 @pytest.fixture
 def client_for():
-    def _client(user):
-        client = Client()
-        client.force_login(user)
-        return client
+    def _client(user, *, second_factor=True):
+        return sign_in(Client(), user, second_factor=second_factor)
 
     return _client
 

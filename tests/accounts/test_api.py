@@ -1,7 +1,6 @@
 import pytest
-from rest_framework.authtoken.models import Token
 
-from accounts.models import Department, Membership
+from accounts.models import ApiToken, Department, Membership
 from accounts.roles import Role
 from tests.accounts.factories import DepartmentFactory, MembershipFactory, UserFactory, WorkgroupFactory
 
@@ -15,9 +14,9 @@ def test_anonymous_gets_401(api_for, path):
 @pytest.mark.django_db
 def test_token_authentication(api_for, make_member):
     user = make_member()
-    token = Token.objects.create(user=user)
+    _token, plaintext = ApiToken.objects.create(user=user, name="script")
     client = api_for()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {plaintext}")
     response = client.get("/api/me/")
     assert response.status_code == 200 and response.json()["username"] == user.username
     assert response.json()["roles"] == [Role.DEPARTMENT_REPRESENTATIVE]

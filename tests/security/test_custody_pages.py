@@ -1,6 +1,8 @@
+
 """The custody pages: overview, account custody, reveal requests, the
 one-time reveal, break-glass and TOTP setup."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -8,6 +10,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -16,6 +19,7 @@ from accounts.roles import Role
 from security import services
 from security.models import Credential, Custodian, RevealRequest
 from tests.accounts.factories import PASSWORD, UserFactory
+from tests.helpers import reauthenticate
 
 SECRET = "Xq7-vault-Secret-Value-93kd"
 
@@ -68,7 +72,8 @@ def _approved_request(custody, requester=None, approver=None):
     approver = approver or custody["executive"]
     request = services.reveal_request_create(actor=requester, credential=custody["credential"],
                                              reason="Platform support needs the login to restore 2FA")
-    return services.reveal_request_decide(actor=approver, request=request, approve=True)
+    return services.reveal_request_decide(actor=approver, request=request, approve=True,
+                                          reauthenticated_at=timezone.now())
 
 
 # --- who may see what ---------------------------------------------------------
@@ -242,7 +247,7 @@ def test_full_reveal_flow_through_the_pages(client_for, custody):
     assert response["Location"] == reverse("security:reveal-detail", args=[reveal.pk])
     assert 'data-testid="approve"' not in _html(requester.get(response["Location"]))
 
-    approver = client_for(executive)
+    approver = reauthenticate(client_for(executive))
     page = _html(approver.get(reverse("security:reveal-detail", args=[reveal.pk])))
     assert 'data-testid="approve"' in page and 'data-testid="reject"' in page
     decided = approver.post(reverse("security:reveal-decide", args=[reveal.pk]), {"decision": "approve"})
@@ -353,7 +358,7 @@ def test_break_glass_by_an_executive(client_for, custody):
     executive = custody["executive"]
     device = _confirmed_totp(executive)
     credential = custody["credential"]
-    client = client_for(executive)
+    client = reauthenticate(client_for(executive))
     url = reverse("security:break-glass", args=[credential.pk])
 
     page = client.get(url)
@@ -385,7 +390,7 @@ def test_break_glass_by_an_executive(client_for, custody):
 @pytest.mark.django_db
 def test_break_glass_with_a_wrong_code_reveals_nothing(client_for, custody):
     device = _confirmed_totp(custody["executive"])
-    response = client_for(custody["executive"]).post(
+    response = reauthenticate(client_for(custody["executive"])).post(
         reverse("security:break-glass", args=[custody["credential"].pk]),
         {"reason": "Account hijack attempt, locking it down now", "password": PASSWORD,
          "otp_token": _wrong_code(device)})
@@ -431,9 +436,16 @@ def test_totp_setup_confirms_with_a_right_code(client_for, make_member):
     device.refresh_from_db()
     assert not device.confirmed
     response = client.post(reverse("security:totp"), {"otp_token": _code(device), "password": PASSWORD})
-    assert response.status_code == 302
+    assert response.status_code == 200
     device.refresh_from_db()
     assert device.confirmed
+    # ten recovery codes, shown this once, never cached, each usable once in place of a code
+    codes = re.findall(r"<li><code>([a-z2-7]{8})</code></li>", _html(response))
+    assert len(codes) == 10 and "no-store" in response["Cache-Control"]
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    assert set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True)) == set(codes)
+    assert codes[0] not in _html(client.get(reverse("my-security")))
     from security.models import AuditEvent
 
     assert AuditEvent.objects.filter(action="totp.confirm", actor=user).count() == 1

@@ -71,9 +71,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
     is not stored."""
 
     list_display = ("name", "user", "token_key", "created", "expiry", "last_used_at")
-    fields = ("name", "user", "token_key", "created", "expiry", "last_used_at")
-    readonly_fields = fields
+    list_display_links = None
     search_fields = ("name", "user__username")
+
+    def has_view_permission(self, request, obj=None):
+        # The list says everything; a token's own page would carry its digest in the address.
+        return obj is None and super().has_view_permission(request, obj)
 
 
 @admin.register(SecondFactorReset)

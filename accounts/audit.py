@@ -22,6 +22,7 @@ def record(
     target=None,
     target_type: str = "",
     target_id: str = "",
+    target_repr: str = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
@@ -34,7 +35,7 @@ def record(
         action=action,
         target_type=target_type,
         target_id=target_id,
-        target_repr=str(target) if target is not None else "",
+        target_repr=target_repr or (str(target) if target is not None else ""),
         before=before or {},
         after=after or {},
     )

@@ -90,12 +90,12 @@ class ReadOnlyAdminMixin(AuditedAdminMixin):
         # Only the list, the read-only view and history: no custom views (a TOTP device's QR code page...).
         from django.urls import path
 
-        info = self.opts.app_label, self.opts.model_name
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         wrap = self.admin_site.admin_view
         return [
-            path("", wrap(self.changelist_view), name="%s_%s_changelist" % info),
-            path("<path:object_id>/history/", wrap(self.history_view), name="%s_%s_history" % info),
-            path("<path:object_id>/change/", wrap(self.change_view), name="%s_%s_change" % info),
+            path("", wrap(self.changelist_view), name=f"{prefix}_changelist"),
+            path("<path:object_id>/history/", wrap(self.history_view), name=f"{prefix}_history"),
+            path("<path:object_id>/change/", wrap(self.change_view), name=f"{prefix}_change"),
             path("<path:object_id>/", wrap(self.change_view)),
         ]
 

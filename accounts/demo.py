@@ -107,3 +107,27 @@ def load_demo_organisation() -> dict[str, int]:
 
 def demo_logins() -> list[tuple[str, str]]:
     return [(username, ", ".join(str(role.label) for role, _, _ in roles)) for username, _, _, _, roles in PEOPLE]
+
+
+# One authenticator entry for every demo login that asks for a code. Public on
+# purpose, like the demo password: never load the demo into a real deployment.
+DEMO_TOTP_BASE32 = "SOCIALOPSDEMOKEYSOCIALOPSDEMOKEY"
+
+
+def ensure_demo_second_factors() -> list[str]:
+    """Gives each demo person who must sign in with a second factor (by role,
+    custody or rights, so this runs after every seeder) the demo authenticator,
+    so the demo works end to end with one entry in any TOTP app."""
+    import base64
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from . import twofactor
+
+    key = base64.b32decode(DEMO_TOTP_BASE32).hex()
+    enrolled = []
+    for user in User.objects.filter(username__in=[p[0] for p in PEOPLE], is_active=True):
+        if twofactor.requirement_reason(user) and not twofactor.has_confirmed_device(user):
+            TOTPDevice.objects.create(user=user, name="Demo authenticator", key=key, confirmed=True)
+            enrolled.append(user.username)
+    return enrolled

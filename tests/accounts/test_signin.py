@@ -460,3 +460,30 @@ def test_api_reauth_stamps_the_token(make_member):
     assert ok.status_code == 200
     token.refresh_from_db()
     assert twofactor.is_recent(token.reauthenticated_at)
+
+
+@pytest.mark.django_db
+def test_demo_logins_that_need_a_code_share_one_printed_demo_key():
+    import base64
+    import io
+
+    from django.core.management import call_command
+    from django_otp.oath import TOTP
+
+    from accounts.demo import DEMO_TOTP_BASE32
+
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "SOCI ALOP SDEM OKEY" in out.getvalue()
+    ada, rita = User.objects.get(username="ada"), User.objects.get(username="rita")
+    assert twofactor.has_confirmed_device(ada) and not twofactor.has_confirmed_device(rita)
+    client = Client()
+    client.post(reverse("login"), {"username": "ada", "password": "demo-pass-2026"})
+    assert client.get(reverse("people-list"))["Location"].startswith(reverse("login-verify"))
+    code = str(TOTP(base64.b32decode(DEMO_TOTP_BASE32)).token()).zfill(6)
+    assert client.post(reverse("login-verify"), {"otp_token": code}).status_code == 302
+    assert client.get(reverse("people-list")).status_code == 200
+    # a representative without strong rights signs in with the password alone
+    rep = Client()
+    rep.post(reverse("login"), {"username": "rita", "password": "demo-pass-2026"})
+    assert rep.get(reverse("dashboard")).status_code == 200

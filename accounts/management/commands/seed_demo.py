@@ -1,6 +1,12 @@
 from django.core.management.base import BaseCommand
 
-from accounts.demo import DEMO_PASSWORD, demo_logins, load_demo_organisation
+from accounts.demo import (
+    DEMO_PASSWORD,
+    DEMO_TOTP_BASE32,
+    demo_logins,
+    ensure_demo_second_factors,
+    load_demo_organisation,
+)
 from accounts.models import User
 
 
@@ -21,10 +27,15 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Demo organisation loaded (new: {summary})."))
             for hook in _extra_seeders():
                 hook(self.stdout)
+            ensure_demo_second_factors()
         if not quiet_logins:
             self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
             for username, roles in demo_logins():
                 self.stdout.write(f"  {username:<8} {roles}")
+            key = " ".join(DEMO_TOTP_BASE32[i:i + 4] for i in range(0, len(DEMO_TOTP_BASE32), 4))
+            self.stdout.write(f"\nAdmins, executives, custodians and publishers also give a code from an "
+                              f"authenticator app: add the demo key {key} (time-based, 6 digits) to any "
+                              f"TOTP app once; it works for every demo login.")
 
 
 def _extra_seeders():

@@ -103,7 +103,7 @@ def test_no_password_setting_and_no_totp_config_pages(world, client_for):
     client.post(f"/admin/accounts/user/{erik.pk}/password/",
                 {"password1": "x-new-pass-123", "password2": "x-new-pass-123"})
     assert User.objects.get(pk=erik.pk).password == password_hash
-    device = TOTPDevice.objects.get(user=erik)
+    device = TOTPDevice.objects.get(user=erik, name="phone")
     for page in ("config", "qrcode"):
         response = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/{page}/")
         assert response.status_code in (302, 404) and device.key not in response.content.decode()

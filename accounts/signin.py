@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from . import audit, twofactor
 from .models import ApiToken, SecondFactorReset, User, _new_session_stamp
+from .roles import Role
 from .selectors import is_admin
 
 
@@ -131,7 +132,8 @@ def second_factor_reset_request(*, actor: User, user: User, reason: str,
                  after={"user": user.pk, "reason": reason})
     from .services import notify
 
-    for other in User.objects.filter(is_active=True).exclude(pk__in=[actor.pk, user.pk]):
+    admins = User.objects.filter(is_active=True, memberships__role=Role.ADMIN, memberships__ended_at__isnull=True)
+    for other in admins.exclude(pk__in=[actor.pk, user.pk]).distinct():
         if is_admin(other):
             notify(recipient=other, kind="second_factor.reset", level="warning",
                    text=_("%(actor)s asks to reset %(user)s's second factor: approve or reject it.")

@@ -42,13 +42,17 @@ def _next_url(request) -> str:
     return reverse("dashboard")
 
 
-def _redirect(request, url: str, message: str, code: str):
+def _redirect(request, url: str, message: str, code: str, *, tell: bool = True):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message, "code": code}, status=403)
     if request.headers.get("HX-Request"):
         response = JsonResponse({"detail": message}, status=403)
         response["HX-Redirect"] = url
         return response
+    if tell:
+        from django.contrib import messages
+
+        messages.info(request, message)
     return redirect(url)
 
 
@@ -64,8 +68,12 @@ class SecondFactorMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if (user.is_authenticated and not user.is_verified()
-                and not request.path.startswith(_EXEMPT_PREFIXES) and _needs_second_factor(request)):
+        # Pages shown while signing in is not finished hide the menus that would lead nowhere.
+        request.signin_incomplete = False
+        if user.is_authenticated and not user.is_verified() and _needs_second_factor(request):
+            request.signin_incomplete = True
+            if request.path.startswith(_EXEMPT_PREFIXES):
+                return self.get_response(request)
             if twofactor.has_confirmed_device(user):
                 url = reverse("login-verify")
                 message = _("Enter the code from your authenticator app to continue.")
@@ -73,9 +81,13 @@ class SecondFactorMiddleware:
                 url = reverse(settings.SOCIALOPS_SECOND_FACTOR_SETUP_URL_NAME)
                 if request.path == url:
                     return self.get_response(request)
-                message = _("Set up an authenticator app to continue: your role or rights require it.")
+                reason = twofactor.requirement_reason(user) or _("you chose to use one")
+                message = _("Set up an authenticator app to continue: you sign in with a second factor because "
+                            "%(reason)s.") % {"reason": reason}
+            # Straight from the login page the next page says it all; elsewhere, say why.
+            came_from_login = request.headers.get("Referer", "").split("?")[0].endswith(reverse("login"))
             return _redirect(request, f"{url}?{urlencode({'next': _next_url(request)})}", message,
-                             "second_factor_required")
+                             "second_factor_required", tell=not came_from_login or url != reverse("login-verify"))
         return self.get_response(request)
 
     def process_exception(self, request, exc):

@@ -83,6 +83,22 @@ def verify_code(user, code: str):
     return match_token(user, code)
 
 
+def throttled_seconds(user) -> int:
+    """How long django-otp still refuses every code after wrong ones (0 when
+    a code may be tried now), so a person is told to wait rather than that a
+    right code is wrong."""
+    from django_otp import devices_for_user
+
+    wait = 0
+    for device in devices_for_user(user):
+        if hasattr(device, "verify_is_allowed"):
+            allowed, data = device.verify_is_allowed()
+            locked_until = (data or {}).get("locked_until")
+            if not allowed and locked_until:
+                wait = max(wait, int((locked_until - timezone.now()).total_seconds()) + 1)
+    return wait
+
+
 def recovery_codes_generate(user) -> list[str]:
     """Replaces ``user``'s recovery codes with a fresh set and returns them:
     shown once, each usable once in place of an authenticator code."""

@@ -55,6 +55,12 @@ def login_verify(request):
         return redirect(_safe_next(request))
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        wait = twofactor.throttled_seconds(user)
+        if wait:
+            form.add_error("otp_token", _("Too many wrong codes: wait %(n)s seconds, then enter the code your app "
+                                          "shows.") % {"n": wait})
+            return render_invalid(request, "registration/login_verify.html",
+                                  {"form": form, "next": _safe_next(request)})
         device = twofactor.verify_code(user, form.cleaned_data["otp_token"])
         if device is not None:
             django_otp.login(request, device)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEvent, Credential, Custodian, PublishingGrant, RevealRequest, SocialAccount, TrainingRecord
+from .models import AuditCheckpoint, AuditEvent, Credential, Custodian, PublishingGrant, RevealRequest, SocialAccount, TrainingRecord
 
 
 @admin.register(SocialAccount)
@@ -76,3 +76,8 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "event_count", "head_id", "head_hash")

@@ -30,6 +30,7 @@ urlpatterns = [
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     # The admin signs in through the portal's own login (password, then the second factor).
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
+    path("admin/password_change/", RedirectView.as_view(pattern_name="password_change")),
     path("healthz", views.healthz, name="healthz"),
     path("search/", views.search, name="search"),
     path("admin/", admin.site.urls),

@@ -75,7 +75,7 @@ def test_executive_with_an_authenticator_needs_the_code_everywhere(make_member):
     assert client.get(reverse("dashboard")).status_code == 302
     # a right code straight after a wrong one is refused: guessing is throttled
     throttled = client.post(reverse("login-verify"), {"otp_token": _code(device), "next": "/audit/"})
-    assert throttled.status_code == 400
+    assert throttled.status_code == 400 and "Too many wrong codes: wait" in throttled.content.decode()
     _wait_out_throttle(device)
 
     ok = client.post(reverse("login-verify"), {"otp_token": _code(device), "next": "/audit/"})
@@ -487,3 +487,16 @@ def test_demo_logins_that_need_a_code_share_one_printed_demo_key():
     rep = Client()
     rep.post(reverse("login"), {"username": "rita", "password": "demo-pass-2026"})
     assert rep.get(reverse("dashboard")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_enrolment_says_why_and_hides_menus_that_lead_nowhere(make_member):
+    admin = make_member(Role.ADMIN)
+    client = Client()
+    _login(client, admin)
+    page = client.get(reverse("people-list"), follow=True)
+    html = page.content.decode()
+    assert page.redirect_chain[-1][0].startswith(reverse("security:totp"))
+    assert "because you are an admin" in html
+    assert 'class="sidenav"' not in html and 'role="search"' not in html
+    assert reverse("logout") in html  # signing out stays possible

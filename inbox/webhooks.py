@@ -2,11 +2,15 @@
 account.
 
     POST /inbox/webhooks/<account_id>/
-    X-SocialOps-Signature: sha256=<hex HMAC-SHA256 of the raw body, keyed with
-                           the account's webhook_secret credential>
+    X-SocialOps-Timestamp: <when the delivery was signed, in Unix seconds>
+    X-SocialOps-Signature: sha256=<hex HMAC-SHA256 of b"<timestamp>." + the raw
+                           body, keyed with the account's webhook_secret credential>
     X-SocialOps-Delivery: <the sender's unique id for this delivery>
     Body: a JSON list of messages, or {"messages": [...]}, in the ingest format.
 
+The signature covers the timestamp, and a timestamp more than five minutes
+from the server's clock (either way) is refused: a captured delivery cannot
+be sent again later, even under a new delivery id (docs/WEBHOOKS.md).
 A delivery id is processed once per account: a repeat answers
 ``{"duplicate": true}`` and stores nothing. The delivery is recorded in the
 same transaction as the ingest. 200 with the ingest result (created,
@@ -18,6 +22,8 @@ import hashlib
 import hmac
 import json
 import logging
+import re
+import time
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
@@ -35,16 +41,45 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "HTTP_X_SOCIALOPS_SIGNATURE"
 DELIVERY_HEADER = "HTTP_X_SOCIALOPS_DELIVERY"
+TIMESTAMP_HEADER = "HTTP_X_SOCIALOPS_TIMESTAMP"
 SIGNATURE_PREFIX = "sha256="
+# How far a delivery's timestamp may be from the server's clock, either way.
+TIMESTAMP_TOLERANCE_SECONDS = 300
+_TIMESTAMP = re.compile(r"\d{1,12}", re.ASCII)
 MAX_DELIVERY_ID = 200
 _UNAUTHORISED = {"detail": "Missing or invalid signature."}
 # Used when there is no real key, so that an unknown account takes as long to refuse as a bad signature.
 _DUMMY_KEY = b"socialops-webhook-no-such-account"
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The header value a sender puts in X-SocialOps-Signature."""
-    return SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, body: bytes, timestamp: int | str) -> str:
+    """The header value a sender puts in X-SocialOps-Signature for a
+    delivery whose X-SocialOps-Timestamp is ``timestamp``."""
+    signed = f"{timestamp}.".encode() + body
+    return SIGNATURE_PREFIX + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def signed_headers(secret: str, body: bytes, delivery_id: str, *, timestamp: int | None = None) -> dict[str, str]:
+    """Every header a sender needs, for senders written in Python (tests, demos)."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return {"X-SocialOps-Timestamp": str(timestamp), "X-SocialOps-Signature": sign(secret, body, timestamp),
+            "X-SocialOps-Delivery": delivery_id}
+
+
+def _timestamp_problem(header: str, now: float) -> str:
+    """Why the X-SocialOps-Timestamp header is unacceptable, or ""."""
+    value = header.strip()
+    if not value:
+        return "X-SocialOps-Timestamp: this header is required (Unix seconds, covered by the signature)."
+    if not _TIMESTAMP.fullmatch(value):
+        return "X-SocialOps-Timestamp: must be a whole number of Unix seconds."
+    skew = int(value) - now
+    if abs(skew) > TIMESTAMP_TOLERANCE_SECONDS:
+        direction = "old" if skew < 0 else "far in the future"
+        return (f"X-SocialOps-Timestamp: too {direction}: {abs(int(skew))} seconds from the server's clock, "
+                f"at most {TIMESTAMP_TOLERANCE_SECONDS} allowed. Sign each delivery (and each retry) when "
+                f"sending it.")
+    return ""
 
 
 def _webhook_secret(account_id: int) -> tuple[SocialAccount | None, str | None]:
@@ -61,8 +96,8 @@ def _webhook_secret(account_id: int) -> tuple[SocialAccount | None, str | None]:
         return account, None
 
 
-def _signature_ok(secret: str | None, body: bytes, header: str) -> bool:
-    expected = sign(secret, body) if secret else sign(_DUMMY_KEY.decode(), body)
+def _signature_ok(secret: str | None, body: bytes, timestamp: str, header: str) -> bool:
+    expected = sign(secret or _DUMMY_KEY.decode(), body, timestamp)
     given = header.strip()
     valid = hmac.compare_digest(expected.encode(), given.lower().encode("utf-8", "replace"))
     return bool(secret) and given.lower().startswith(SIGNATURE_PREFIX) and valid
@@ -79,8 +114,14 @@ def receive(request, account_id: int):
     except RequestDataTooBig:
         return JsonResponse({"detail": "body: too large."}, status=413)
 
+    timestamp = request.META.get(TIMESTAMP_HEADER, "")
+    problem = _timestamp_problem(timestamp, time.time())
+    if problem:
+        logger.warning("Webhook for account %s refused: %s", account_id, problem)
+        return JsonResponse({"detail": problem}, status=400)
+
     account, secret = _webhook_secret(account_id)
-    if not _signature_ok(secret, body, request.META.get(SIGNATURE_HEADER, "")):
+    if not _signature_ok(secret, body, timestamp.strip(), request.META.get(SIGNATURE_HEADER, "")):
         logger.warning("Webhook for account %s refused: missing or invalid signature", account_id)
         return JsonResponse(_UNAUTHORISED, status=401)
 

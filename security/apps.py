@@ -7,10 +7,15 @@ class SecurityConfig(AppConfig):
     verbose_name = _("Security: rights, custody, audit")
 
     def ready(self):
+        from accounts import twofactor
         from accounts.roles import Role, extend_role_permissions
         from socialops import navigation
 
         from . import signals  # noqa: F401
+        from .permissions import second_factor_reason
+
+        if second_factor_reason not in twofactor.REQUIREMENT_CHECKS:
+            twofactor.REQUIREMENT_CHECKS.append(second_factor_reason)
         from .permissions import can_view_audit, can_view_custody, is_security_admin
 
         extend_role_permissions(Role.ADMIN, [
@@ -50,6 +55,16 @@ class SecurityConfig(AppConfig):
         navigation.register(_("Custody"), "security:custody", order=60, visible=can_view_custody)
         navigation.register(_("Training"), "security:training", order=65, visible=is_security_admin)
         navigation.register(_("Audit"), "security:audit", order=70, visible=can_view_audit)
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="security-schedules")
+
+
+def _ensure_schedules(sender, **kwargs):
+    """The hourly audit checkpoint and the executives' weekly digest."""
+    from .tasks import ensure_schedules
+
+    ensure_schedules()
 
 
 def _search_channels(user, query, limit):

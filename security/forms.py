@@ -37,15 +37,23 @@ class GrantForm(forms.Form):
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     reason = forms.CharField(label=_("Reason (on record)"), max_length=500)
 
-    def __init__(self, *args, actor=None, **kwargs):
+    def __init__(self, *args, actor=None, account=None, **kwargs):
         super().__init__(*args, **kwargs)
         from accounts.models import Membership
-        from accounts.selectors import is_admin, workgroups_visible_to
+        from accounts.selectors import workgroups_visible_to
 
-        if actor is not None and not is_admin(actor):
-            # A channel's `manage` holder chooses among the colleagues of their own workgroups.
-            colleagues = Membership.objects.active().filter(workgroup__in=workgroups_visible_to(actor))
-            self.fields["user"].queryset = User.objects.filter(is_active=True, pk__in=colleagues.values("user_id"))
+        from .permissions import is_security_admin
+        from .services.rights import grantable_capabilities
+
+        if actor is not None and account is not None:
+            # Offer only what the actor may grant here (grant_create enforces the same rule).
+            grantable = {c.value for c in grantable_capabilities(actor, account)}
+            self.fields["capability"].choices = [(v, label) for v, label in Capability.choices if v in grantable]
+        if actor is not None and not is_security_admin(actor):
+            # A channel's `manage` holder chooses among the people and departments of their own workgroups.
+            members = Membership.objects.active().filter(workgroup__in=workgroups_visible_to(actor))
+            self.fields["user"].queryset = User.objects.filter(is_active=True, pk__in=members.values("user_id"))
+            self.fields["department"].queryset = Department.objects.filter(pk__in=members.values("department_id"))
 
     def clean(self):
         data = super().clean()

@@ -318,3 +318,23 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name or 'system'} {self.action} {self.target_repr}"
+
+
+class AuditCheckpoint(models.Model):
+    """The audit chain's head and length at a moment, written every hour to
+    its own append-only table (PostgreSQL refuses UPDATE, DELETE and
+    TRUNCATE). A later verification that finds fewer events, or another
+    hash at the recorded head, knows the log shrank or was rebuilt."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    event_count = models.PositiveBigIntegerField()
+    head_id = models.BigIntegerField(null=True, blank=True,
+                                     help_text=_("Id of the last event; empty for an empty log."))
+    head_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["created_at"], name="audit_checkpoint_created")]
+
+    def __str__(self):
+        return f"checkpoint #{self.pk} at {self.created_at:%Y-%m-%d %H:%M}: {self.event_count} events"

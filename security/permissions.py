@@ -133,3 +133,16 @@ def can_offboard(user) -> bool:
 class CanViewAuditEvents(permissions.BasePermission):
     def has_permission(self, request, view):
         return can_view_audit(request.user)
+
+
+def second_factor_reason(user) -> str:
+    """Custodians and holders of publish, approve or manage must sign in with
+    a second factor (registered with accounts.twofactor)."""
+    from django.utils.translation import gettext as _
+
+    if Custodian.objects.filter(user=user, removed_at__isnull=True).exists():
+        return _("you are a custodian of a social account's credentials")
+    strong = [Capability.PUBLISH, Capability.APPROVE, Capability.MANAGE]
+    if current_grants_for(user).filter(capability__in=strong, user=user).exists():
+        return _("you hold publish, approve or manage rights on a social account")
+    return ""

@@ -13,8 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import twofactor
 from accounts.models import User
 from socialops.forms import submit
+from socialops.text import spreadsheet_safe
 from socialops.views import render_invalid
 
 from . import selectors, services
@@ -75,7 +77,7 @@ def _account_context(request, account, grant_form=None):
         "my_rights": [] if show_matrix else [r for r in selectors.my_access(request.user)
                                              if r["account"].pk == account.pk],
         "can_manage": can_manage,
-        "grant_form": grant_form or GrantForm(actor=request.user),
+        "grant_form": grant_form or GrantForm(actor=request.user, account=account),
         "revoke_form": RevokeForm(),
         "is_admin": is_security_admin(request.user),
     }
@@ -93,8 +95,9 @@ def grant_create(request, pk):
     account = get_object_or_404(selectors.accounts_visible_to(request.user), pk=pk)
     if not can_manage_rights(request.user, account):
         raise PermissionDenied
-    form = GrantForm(request.POST, actor=request.user)
-    outcome = submit(form, lambda d: services.grant_create(actor=request.user, account=account, **d))
+    form = GrantForm(request.POST, actor=request.user, account=account)
+    outcome = submit(form, lambda d: services.grant_create(
+        actor=request.user, account=account, reauthenticated_at=twofactor.reauthenticated_at(request), **d))
     if outcome.ok:
         messages.success(request, _("%(cap)s granted to %(holder)s.")
                          % {"cap": outcome.value.get_capability_display(), "holder": outcome.value.holder})
@@ -204,19 +207,13 @@ def audit_csv(request):
     def rows():
         yield writer.writerow(header)
         for e in qs.iterator(chunk_size=2000):
-            yield writer.writerow([_csv_safe(v) for v in (
+            yield writer.writerow([spreadsheet_safe(v) for v in (
                 e.pk, e.created_at.isoformat(), e.actor_name, e.action, e.target_type, e.target_id,
                 e.target_repr, e.account_id or "", e.before, e.after, e.request_id, e.ip_address or "", e.hash)])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
     return response
-
-
-def _csv_safe(value):
-    """Keeps spreadsheet programs from running a cell as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 @login_required
@@ -226,7 +223,9 @@ def offboard(request, pk):
     person = get_object_or_404(User, pk=pk)
     form = OffboardForm(request.POST or None)
     if request.method == "POST":
-        outcome = submit(form, lambda d: services.offboard_user(actor=request.user, user=person, reason=d["reason"]))
+        outcome = submit(form, lambda d: services.offboard_user(
+            actor=request.user, user=person, reason=d["reason"],
+            reauthenticated_at=twofactor.reauthenticated_at(request)))
         if outcome.ok:
             return render(request, "security/offboard_done.html", {"person": person, "report": outcome.value})
         return render_invalid(request, "security/offboard.html", {"person": person, "form": form})

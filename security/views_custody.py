@@ -27,6 +27,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import twofactor
 from socialops.forms import apply_service_errors, submit
 from socialops.views import render_invalid
 
@@ -273,7 +274,8 @@ def reveal_decide(request, pk):
         raise PermissionDenied
     form = RevealDecisionForm(request.POST)
     outcome = submit(form, lambda d: services.reveal_request_decide(
-        actor=request.user, request=reveal, approve=d["decision"] == "approve", note=d["note"]))
+        actor=request.user, request=reveal, approve=d["decision"] == "approve", note=d["note"],
+        reauthenticated_at=twofactor.reauthenticated_at(request)))
     if outcome.ok:
         approved = outcome.value.status == RevealRequest.Status.APPROVED
         messages.success(request, _("Reveal approved.") if approved else _("Reveal rejected."))
@@ -316,7 +318,7 @@ def break_glass(request, pk):
         try:
             plaintext, visible_until, reveal = services.break_glass(
                 actor=request.user, credential=credential, reason=data["reason"], password=data["password"],
-                otp_token=data["otp_token"])
+                otp_token=data["otp_token"], reauthenticated_at=twofactor.reauthenticated_at(request))
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -325,6 +327,16 @@ def break_glass(request, pk):
 
 
 # --- TOTP -------------------------------------------------------------------
+
+def _safe_next_url(request) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
+                                                     require_https=request.is_secure()):
+        return candidate
+    return ""
+
 
 def _qr_data_uri(uri: str) -> str:
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
@@ -349,13 +361,21 @@ def totp_setup(request):
         return render(request, "security/totp.html", {"confirmed": confirmed})
     device = services.totp_device_pending(user=user)
     form = TOTPConfirmForm(request.POST or None)
+    next_url = _safe_next_url(request)
     if request.method == "POST" and submit(form, lambda d: services.totp_device_confirm(
             actor=user, device=device, password=d["password"], otp_token=d["otp_token"])).ok:
+        from accounts import twofactor
+
         django_otp.login(request, device)
-        messages.success(request, _("TOTP set up: reveals will ask for a code from your app."))
-        return redirect("security:totp")
+        request.session[twofactor.SESSION_REAUTH_AT_KEY] = timezone.now().isoformat()
+        codes = twofactor.recovery_codes_generate(user)
+        messages.success(request, _("Authenticator set up: signing in and reveals will ask for a code from it."))
+        response = render(request, "security/totp.html", {"confirmed": device, "recovery_codes": codes,
+                                                          "next": next_url})
+        add_never_cache_headers(response)  # the page carries the recovery codes
+        return response
     context = {"device": device, "form": form, "qr_data_uri": _qr_data_uri(device.config_url),
-               "secret_base32": _grouped_base32(device)}
+               "secret_base32": _grouped_base32(device), "next": next_url}
     response = (render_invalid(request, "security/totp.html", context) if request.method == "POST"
                 else render(request, "security/totp.html", context))
     add_never_cache_headers(response)  # the page carries the TOTP seed

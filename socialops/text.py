@@ -10,3 +10,16 @@ def storable_text_problem(value: str) -> str:
     except UnicodeEncodeError:
         return "Must be valid Unicode text (no lone surrogates)."
     return ""
+
+
+# A cell starting with one of these is read as a formula (or, after a tab or
+# carriage return, may become one) by spreadsheet programs (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value) -> str:
+    """``value`` as CSV cell text that a spreadsheet shows instead of
+    running: a leading formula trigger is escaped with a single quote. Every
+    CSV export writes its cells through this."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text

@@ -59,7 +59,10 @@ class PublishingGrantSerializer(serializers.ModelSerializer):
 class PublishingGrantCreateSerializer(serializers.Serializer):
     """Grant to one person, or (draft only) to one department. ``account``
     only accepts accounts the caller can see: any other id is a 400 on
-    ``account``, the same answer as for an id that does not exist."""
+    ``account``, the same answer as for an id that does not exist. Which
+    rights the caller may grant, and to whom, is the service's rule
+    (``security.services.rights.grant_create``), answered as a 400 naming
+    ``capability``, ``user`` or ``department``."""
 
     account = serializers.PrimaryKeyRelatedField(queryset=SocialAccount.objects.none())
     capability = serializers.ChoiceField(choices=Capability.choices)

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
+from accounts import twofactor
 from socialops.dates import BoundedIsoDateTimeFilter
 
 from .. import selectors, services
@@ -162,16 +163,20 @@ class PublishingGrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     @extend_schema(
         request=PublishingGrantCreateSerializer,
         responses={201: PublishingGrantSerializer},
-        description="Admins, and holders of `manage` on the account. An account the caller cannot see is a 400 "
-                    "on `account`. Policy refusals (self-grant, training, publisher seats, duplicates) are a 400 "
-                    "naming the field.",
+        description="Admins grant every right; holders of `manage` on the account grant `draft` and `reply` only, "
+                    "to people and departments of their own workgroups. An account the caller cannot see is a 400 "
+                    "on `account`. Policy refusals (a right the caller may not grant, a holder outside their "
+                    "workgroups, self-grant, training, publisher seats, duplicates) are a 400 naming the field. "
+                    "Granting `publish`, `approve` or `manage` needs a re-authentication within the last 5 minutes, "
+                    "else a 403 with `\"code\": \"reauth_required\"`.",
     )
     def create(self, request, *args, **kwargs):
         serializer = PublishingGrantCreateSerializer(
             data=request.data, accounts=selectors.accounts_visible_to(request.user),
             context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        grant = services.grant_create(actor=request.user, **serializer.validated_data)
+        grant = services.grant_create(actor=request.user, reauthenticated_at=twofactor.reauthenticated_at(request),
+                                      **serializer.validated_data)
         return Response(PublishingGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReasonSerializer, responses=PublishingGrantSerializer,
@@ -227,7 +232,8 @@ class CredentialViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         request=BreakGlassSerializer,
         responses={200: RevealResultSerializer,
-                   403: OpenApiResponse(description="Only executives break the glass.")},
+                   403: OpenApiResponse(description="Only executives break the glass, after a re-authentication "
+                                                    "within the last 5 minutes (else `code` is `reauth_required`).")},
         description="An executive reveals alone in an emergency, with password and authenticator code. Every "
                     "custodian and admin is alerted; the credential becomes due for rotation. The secret appears "
                     "in this response only.",
@@ -238,8 +244,9 @@ class CredentialViewSet(viewsets.ReadOnlyModelViewSet):
         credential = self.get_object()
         serializer = BreakGlassSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        secret, visible_until, _request = services.break_glass(actor=request.user, credential=credential,
-                                                               **serializer.validated_data)
+        secret, visible_until, _request = services.break_glass(
+            actor=request.user, credential=credential, reauthenticated_at=twofactor.reauthenticated_at(request),
+            **serializer.validated_data)
         return _secret_response(secret, visible_until)
 
 
@@ -273,11 +280,14 @@ class RevealRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         serializer = RevealDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         reveal = services.reveal_request_decide(actor=request.user, request=reveal, approve=approve,
-                                                note=serializer.validated_data["note"])
+                                                note=serializer.validated_data["note"],
+                                                reauthenticated_at=twofactor.reauthenticated_at(request))
         return Response(RevealRequestSerializer(reveal).data)
 
     @extend_schema(request=RevealDecisionSerializer, responses=RevealRequestSerializer,
-                   description="A custodian of the account other than the requester approves.")
+                   description="A custodian of the account other than the requester approves, after a "
+                               "re-authentication within the last 5 minutes (else a 403 with `code` "
+                               "`reauth_required`).")
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._decide(request, approve=True)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import match_token
 
+from accounts import twofactor
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import notify
@@ -173,8 +174,11 @@ def reveal_request_create(*, actor: User, credential: Credential, reason: str) -
 
 
 @transaction.atomic
-def reveal_request_decide(*, actor: User, request: RevealRequest, approve: bool, note: str = "") -> RevealRequest:
-    """A custodian other than the requester approves or rejects."""
+def reveal_request_decide(*, actor: User, request: RevealRequest, approve: bool, note: str = "",
+                          reauthenticated_at: datetime | None = None) -> RevealRequest:
+    """A custodian other than the requester approves or rejects. Approving
+    also needs ``reauthenticated_at`` within the re-authentication window
+    (else ``ReauthRequired``); rejecting does not."""
     request = RevealRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != RevealRequest.Status.PENDING:
         raise ValidationError({"status": _("This request is no longer waiting for a decision.")})
@@ -182,6 +186,8 @@ def reveal_request_decide(*, actor: User, request: RevealRequest, approve: bool,
         raise PermissionDenied(_("Nobody approves their own reveal request."))
     if not is_custodian(actor, request.credential.account):
         raise PermissionDenied(_("Only a custodian of this account decides on reveals."))
+    if approve:
+        twofactor.require_recent_reauth(reauthenticated_at, action=_("approving a reveal"))
     request.status = RevealRequest.Status.APPROVED if approve else RevealRequest.Status.REJECTED
     request.decided_by, request.decided_at, request.decision_note = actor, timezone.now(), note[:500]
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
@@ -252,16 +258,19 @@ def reveal_perform(*, actor: User, request: RevealRequest, password: str, otp_to
 
 
 def break_glass(*, actor: User, credential: Credential, reason: str, password: str,
-                otp_token: str) -> tuple[str, datetime, RevealRequest]:
+                otp_token: str, reauthenticated_at: datetime | None = None) -> tuple[str, datetime, RevealRequest]:
     """An executive reveals alone in an emergency. Every custodian and admin
     is alerted at once, in the portal and by email; the credential becomes
-    due for rotation. The second factor is checked before the transaction so
-    django-otp's failure count survives a refusal."""
+    due for rotation. Needs ``reauthenticated_at`` within the
+    re-authentication window (else ``ReauthRequired``) on top of the password
+    and code given with the request. The second factor is checked before the
+    transaction so django-otp's failure count survives a refusal."""
     if not can_break_glass(actor):
         raise PermissionDenied(_("Only executives may break the glass."))
     reason = (reason or "").strip()
     if len(reason) < 10:
         raise ValidationError({"reason": _("Explain the emergency (at least 10 characters).")})
+    twofactor.require_recent_reauth(reauthenticated_at, action=_("break-glass"))
     _require_second_factor(actor, password, otp_token)
     with transaction.atomic():
         return _break_glass_reveal(actor, credential, reason)

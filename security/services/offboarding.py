@@ -1,7 +1,7 @@
 """Ending a person's access at once without losing anything."""
 
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -9,11 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
+from accounts import twofactor
 from accounts.models import Membership, User
 from accounts.roles import Role
 from accounts.services import membership_end, notify, sync_department_groups
+from accounts.signin import end_sessions_and_tokens
 
 from ..audit import audit_write
 from ..hooks import OFFBOARDING_HOOKS
@@ -40,9 +41,11 @@ def session_remember(*, user: User, session_key: str | None) -> None:
 # --- offboarding ----------------------------------------------------------
 
 @transaction.atomic
-def offboard_user(*, actor: User, user: User, reason: str) -> dict:
+def offboard_user(*, actor: User, user: User, reason: str, reauthenticated_at: datetime | None = None) -> dict:
     """Ends a person's access at once and loses nothing. One audit event per
-    step; nothing they wrote or did is deleted. Returns what each step did."""
+    step; nothing they wrote or did is deleted. Returns what each step did.
+    Needs ``reauthenticated_at`` within the re-authentication window (else
+    ``ReauthRequired``)."""
     if not can_offboard(actor):
         raise PermissionDenied(_("Only admins offboard people."))
     reason = (reason or "").strip()
@@ -50,6 +53,7 @@ def offboard_user(*, actor: User, user: User, reason: str) -> dict:
         raise ValidationError({"reason": _("A reason is required to offboard someone.")})
     if user.pk == actor.pk:
         raise ValidationError({"user": _("Nobody offboards themselves.")})
+    twofactor.require_recent_reauth(reauthenticated_at, action=_("offboarding"))
     report: dict = {}
 
     def step(action, **after):
@@ -86,10 +90,10 @@ def offboard_user(*, actor: User, user: User, reason: str) -> dict:
     step("end_memberships", memberships_ended=ended)
 
     keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
-    sessions = Session.objects.filter(session_key__in=keys).delete()[0]
+    stored_sessions_deleted = Session.objects.filter(session_key__in=keys).delete()[0]
     UserSession.objects.filter(user=user).delete()
-    tokens = Token.objects.filter(user=user).delete()[0]
-    step("end_sessions", sessions_ended=sessions, tokens_deleted=tokens)
+    result = end_sessions_and_tokens(user=user)
+    step("end_sessions", stored_sessions_deleted=stored_sessions_deleted, **result)
 
     cancelled = 0
     for request in RevealRequest.objects.filter(requester=user, status__in=[

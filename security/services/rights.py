@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from accounts import twofactor
 from accounts.models import Department, Membership, User
 
 from ..models import (
@@ -23,6 +24,7 @@ from ..models import (
 )
 from ..permissions import (
     can_manage_rights,
+    has_capability,
     is_security_admin,
 )
 from ..selectors import has_valid_training
@@ -109,10 +111,46 @@ def training_record_create(*, actor: User, user: User, completed_on: date,
 
 # --- publishing rights ------------------------------------------------------
 
+# What a `manage` holder who is not an admin may pass on: never publish,
+# approve or manage, so two managers cannot lift each other round the
+# self-grant rule.
+MANAGER_GRANTABLE = (Capability.DRAFT, Capability.REPLY)
+# Grants that need a fresh password + second-factor confirmation.
+REAUTH_REQUIRED = {Capability.PUBLISH, Capability.APPROVE, Capability.MANAGE}
+
+
 def _are_colleagues(actor: User, user: User) -> bool:
     from accounts.selectors import workgroups_visible_to
 
     return Membership.objects.active().filter(user=user, workgroup__in=workgroups_visible_to(actor)).exists()
+
+
+def _department_in_workgroups(actor: User, department: Department) -> bool:
+    """Whether ``department`` sits in one of ``actor``'s workgroups.
+
+    A workgroup has no departments of its own: a Membership row joins a
+    person, the department they represent and the workgroup they sit in. So a
+    department is "in" a workgroup exactly when it has an active membership
+    there, the same test ``_are_colleagues`` applies to a person (an active
+    membership in one of the workgroups the actor belongs to or supervises).
+    A department whose people merely belong to the actor's workgroups under
+    another department's flag does not qualify: the grant would reach the
+    whole department, and the workgroup has nobody speaking for it."""
+    from accounts.selectors import workgroups_visible_to
+
+    return Membership.objects.active().filter(
+        department=department, workgroup__in=workgroups_visible_to(actor)).exists()
+
+
+def grantable_capabilities(actor: User, account: SocialAccount) -> list[Capability]:
+    """What ``actor`` may grant on ``account``: everything for admins, draft
+    and reply for the account's `manage` holders, nothing for anyone else.
+    The grant form offers these; ``grant_create`` enforces the same rule."""
+    if is_security_admin(actor):
+        return list(Capability)
+    if has_capability(actor, Capability.MANAGE, account):
+        return list(MANAGER_GRANTABLE)
+    return []
 
 
 def _grant_holder_group(department: Department) -> Group:
@@ -124,17 +162,34 @@ def _grant_holder_group(department: Department) -> Group:
 @transaction.atomic
 def grant_create(*, actor: User, account: SocialAccount, capability: str, reason: str,
                  user: User | None = None, department: Department | None = None,
-                 expires_at: datetime | None = None) -> PublishingGrant:
+                 expires_at: datetime | None = None,
+                 reauthenticated_at: datetime | None = None) -> PublishingGrant:
     """Grants ``capability`` on ``account`` to a person or (for draft) a
-    department, on record. Refuses with a ValidationError naming the field:
-    self-grants, missing or stale training for publish/approve, more
-    publishers than the account allows, duplicates, expiry in the past."""
+    department, on record.
+
+    Admins grant anything; a `manage` holder who is not an admin grants only
+    draft and reply, and only to people and departments of their own
+    workgroups (see ``_department_in_workgroups``). Refuses with a
+    ValidationError naming the field: a capability the actor may not grant,
+    a holder outside their workgroups, self-grants, missing or stale training
+    for publish/approve, more publishers than the account allows, duplicates,
+    expiry in the past. Publish, approve and manage also need
+    ``reauthenticated_at`` within the re-authentication window (else
+    ``ReauthRequired``), checked after the rules so a refused grant is
+    answered with its reason first."""
     if not can_manage_rights(actor, account):
         raise PermissionDenied(_("You may not grant rights on this account."))
     try:
         capability = Capability(capability)
     except ValueError:
         raise ValidationError({"capability": _("Unknown capability.")})
+    admin = is_security_admin(actor)
+    if not admin and capability == Capability.MANAGE:
+        raise ValidationError({"capability": _("Only admins grant manage.")})
+    if not admin and capability not in MANAGER_GRANTABLE:
+        raise ValidationError({"capability": _(
+            "As a manager of this account you grant draft and reply; ask an admin for %(cap)s.")
+            % {"cap": capability.label}})
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("A reason is required: grants are on record.")})
@@ -143,12 +198,15 @@ def grant_create(*, actor: User, account: SocialAccount, capability: str, reason
     if department is not None and capability in PERSONAL_CAPABILITIES:
         raise ValidationError({"department": _("Only draft may go to a department; %(cap)s goes to named people.")
                                % {"cap": capability.label}})
+    if department is not None and not admin and not _department_in_workgroups(actor, department):
+        raise ValidationError({"department": _(
+            "Choose a department represented in your own workgroups; an admin grants to others.")})
     if user is not None:
         if user.pk == actor.pk:
             raise ValidationError({"user": _("Nobody grants rights to themselves.")})
         if not user.is_active:
             raise ValidationError({"user": _("This person has been deactivated.")})
-        if not is_security_admin(actor) and not _are_colleagues(actor, user):
+        if not admin and not _are_colleagues(actor, user):
             raise ValidationError({"user": _("Choose someone from your own workgroups; an admin grants to others.")})
         if capability in TRAINING_REQUIRED and not has_valid_training(user):
             raise ValidationError({"user": _(
@@ -159,6 +217,8 @@ def grant_create(*, actor: User, account: SocialAccount, capability: str, reason
         raise ValidationError({"expires_at": _("The expiry must be in the future.")})
     if account.status == SocialAccount.Status.RETIRED:
         raise ValidationError({"account": _("This account is retired.")})
+    if capability in REAUTH_REQUIRED:
+        twofactor.require_recent_reauth(reauthenticated_at, action=_("granting %(cap)s") % {"cap": capability.label})
 
     # Lock the account row so two admins cannot both take the last publisher seat.
     SocialAccount.objects.select_for_update().filter(pk=account.pk).first()
@@ -203,12 +263,19 @@ def _remove_guardian_perm(grant: PublishingGrant) -> None:
 @transaction.atomic
 def grant_revoke(*, actor: User | None, grant: PublishingGrant, reason: str,
                  check_permission: bool = True) -> PublishingGrant:
-    """Revokes a grant; it stops working on the very next request."""
+    """Revokes a grant; it stops working on the very next request. A
+    ``manage`` holder revokes what they may grant (draft and reply); publish,
+    approve and manage are revoked by admins (or offboarding)."""
     if check_permission and not can_manage_rights(actor, grant.account):
         raise PermissionDenied(_("You may not revoke rights on this account."))
+    if check_permission and not is_security_admin(actor) and grant.capability not in MANAGER_GRANTABLE:
+        raise PermissionDenied(_("Only admins revoke %(cap)s.") % {"cap": Capability(grant.capability).label})
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("A reason is required to revoke a right.")})
+    # Two people revoking at once: one revokes, the other finds it done.
+    grant = PublishingGrant.objects.select_for_update().select_related("account", "user", "department").get(
+        pk=grant.pk)
     if grant.revoked_at is not None:
         return grant
     grant.revoked_at = timezone.now()

@@ -4,10 +4,14 @@ pytest-django's live server.
 Without a Chromium the journeys are skipped with a hint; with
 REQUIRE_BROWSER=1 (as .ci/run sets) a missing browser is a failure."""
 
+import base64
 import os
 import re
 import shutil
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -81,12 +85,158 @@ def screenshot(page, request):
     return _shot
 
 
+# --- signing in as a person does: password, then the second factor ----------------------------------
+
+TOTP_STEP, TOTP_DIGITS = 30, 6  # what the enrolment page tells the person to set in their app
+VERIFY_PATH, ENROL_PATH = "/login/verify/", "/security/totp/"
+
+
+def totp_from_key(key: bytes, counter: int, digits: int = TOTP_DIGITS) -> str:
+    """The code an authenticator app shows for time step ``counter``
+    (RFC 6238 is HOTP over the step number)."""
+    from django_otp.oath import hotp
+
+    return str(hotp(key, counter, digits=digits)).zfill(digits)
+
+
+def key_from_page_secret(text: str) -> bytes:
+    """The key behind the grouped base32 text of [data-testid=totp-secret]."""
+    secret = re.sub(r"\s+", "", text).upper()
+    return base64.b32decode(secret + "=" * (-len(secret) % 8))
+
+
+def wait_out_throttle(device) -> None:
+    """django-otp slows guessing down after a wrong code (1 s, doubling, with
+    the factor the settings give); a person waits, and so does the journey."""
+    device.refresh_from_db()
+    allowed, info = device.verify_is_allowed()
+    if not allowed and info and info.get("locked_until"):
+        from django.utils import timezone
+
+        pause = (info["locked_until"] - timezone.now()).total_seconds()
+        assert pause <= 8, f"throttled for {pause:.1f}s: too many wrong codes in one journey"
+        time.sleep(max(pause, 0) + 0.1)
+
+
+def fresh_totp_code(device) -> str:
+    """A code from ``device``'s key that the server accepts now: the one the
+    app shows, or, when that one was already used in this time step (django-otp
+    refuses a code twice), the next one, which its one-step tolerance for clock
+    drift accepts. Only when neither fits does it wait for the next step."""
+    wait_out_throttle(device)
+    while True:
+        device.refresh_from_db()
+        now = time.time()
+        current = int(now - device.t0) // device.step
+        highest = current + device.drift + device.tolerance
+        counter = max(current, device.last_t + 1, current + device.drift - device.tolerance)
+        if counter <= highest:
+            return totp_from_key(device.bin_key, counter, device.digits)
+        time.sleep(device.step - (now - device.t0) % device.step + 0.05)
+
+
+def wrong_totp_code(device) -> str:
+    """Six digits no authenticator shows for ``device`` around now."""
+    device.refresh_from_db()
+    current = int(time.time() - device.t0) // device.step + device.drift
+    valid = {totp_from_key(device.bin_key, c, device.digits) for c in range(current - 2, current + 3)}
+    return next(f"{n:06d}" for n in range(123456, 1_000_000, 111_111) if f"{n:06d}" not in valid)
+
+
+def confirmed_totp_device(username: str):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user__username=username, confirmed=True).order_by("pk").first()
+
+
+@dataclass
+class SignIn:
+    """What happened: ``second_factor`` is "", "code" (the verification step)
+    or "enrolled" (the authenticator was set up on the way)."""
+
+    second_factor: str = ""
+    recovery_codes: list[str] = field(default_factory=list)
+
+
+def path_of(pg) -> str:
+    return urlsplit(pg.url).path
+
+
+def submit_password(pg, username: str, password: str, next_url: str | None = None) -> None:
+    pg.goto("/login/" + (f"?{urlencode({'next': next_url})}" if next_url else ""))
+    pg.fill("#id_username", username)
+    pg.fill("#id_password", password)
+    with pg.expect_navigation():
+        pg.click("main button[type=submit]")
+
+
+def enrol_authenticator(pg, password: str) -> list[str]:
+    """On the enrolment page: type the key shown into "the app", confirm with
+    the password and the app's code, note the recovery codes, continue."""
+    from playwright.sync_api import expect
+
+    secret = pg.get_by_test_id("totp-secret")
+    expect(secret).to_be_visible()
+    key = key_from_page_secret(secret.inner_text())
+    pg.fill("#id_password", password)
+    pg.fill("#id_otp_token", totp_from_key(key, int(time.time()) // TOTP_STEP))
+    with pg.expect_navigation():
+        pg.get_by_role("button", name="Confirm").click()
+    codes = pg.get_by_test_id("recovery-codes").locator("code")
+    expect(codes).to_have_count(10)
+    recovery = [c.strip() for c in codes.all_inner_texts()]
+    proceed = pg.get_by_test_id("totp-continue")
+    if proceed.count():
+        with pg.expect_navigation():
+            proceed.click()
+    return recovery
+
+
+def enter_second_factor(pg, username: str) -> None:
+    device = confirmed_totp_device(username)
+    assert device is not None, f"{username} was asked for a code but has no authenticator"
+    pg.fill("#id_otp_token", fresh_totp_code(device))
+    with pg.expect_navigation():
+        pg.get_by_role("button", name="Verify").click()
+
+
+def sign_in(pg, username: str, password: str | None = None, *, next_url: str | None = None,
+            second_factor: bool = True) -> SignIn:
+    """Signs in through the pages: the password on /login/, then, when the
+    portal asks, a code from the person's authenticator on /login/verify/ or
+    the enrolment of a new one on /security/totp/ (followed by "continue").
+    A wrong password leaves the page on /login/ and returns an empty result."""
+    from tests.accounts.factories import PASSWORD
+
+    password = PASSWORD if password is None else password
+    submit_password(pg, username, password, next_url)
+    result = SignIn()
+    if not second_factor:
+        return result
+    if path_of(pg) == VERIFY_PATH:
+        enter_second_factor(pg, username)
+        result.second_factor = "code"
+    elif path_of(pg) == ENROL_PATH:
+        result.recovery_codes = enrol_authenticator(pg, password)
+        result.second_factor = "enrolled"
+    if result.second_factor:
+        assert path_of(pg) not in (VERIFY_PATH, ENROL_PATH), f"still asked for a second factor: {pg.url}"
+    return result
+
+
+def new_page(browser, live_server):
+    """A page in a fresh browser context (another person at another computer)."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    return context.new_page()
+
+
 @pytest.fixture
 def login(page):
-    def _login(username: str, password: str):
-        page.goto("/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", password)
-        page.click("button[type=submit]")
+    """``login(username, password)`` signs in on ``page`` like a person,
+    second factor included (see ``sign_in``)."""
+
+    def _login(username: str, password: str | None = None, **kwargs) -> SignIn:
+        return sign_in(page, username, password, **kwargs)
 
     return _login

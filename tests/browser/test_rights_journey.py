@@ -1,18 +1,20 @@
+"""Publishing rights in a real browser: an admin grants publish, the holder
+(now required to use a second factor) enrols at her next sign-in and sees
+the right, another admin revokes it."""
+
 from playwright.sync_api import expect
 
 from accounts.roles import Role
 from tests.accounts.factories import PASSWORD
+from tests.browser.conftest import sign_in
 from tests.security.factories import SocialAccountFactory, TrainingRecordFactory
 
 
-def _login_in(context, base_url, username):
+def _login_in(context, username, **kwargs):
     page = context.new_page()
-    page.goto(f"{base_url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    result = sign_in(page, username, PASSWORD, **kwargs)
     expect(page.get_by_test_id("current-user")).to_be_visible()
-    return page
+    return page, result
 
 
 def test_admin_grants_publish_and_another_admin_revokes(browser, live_server, make_member):
@@ -23,9 +25,15 @@ def test_admin_grants_publish_and_another_admin_revokes(browser, live_server, ma
     TrainingRecordFactory(user=rep, recorded_by=first_admin)
 
     contexts = [browser.new_context(base_url=live_server.url) for _ in range(3)]
+    for ctx in contexts:
+        ctx.set_default_timeout(10_000)
     try:
-        ada, rita, bob = (_login_in(ctx, live_server.url, name) for ctx, name in zip(contexts, ["ada", "rita", "bob"],
-                                                                                       strict=True))
+        # Admins must use a second factor: without an authenticator yet, both enrol on the way in,
+        # which also confirms their access for the next minutes (granting publish asks for that)
+        (ada, ada_in), (bob, bob_in) = (_login_in(ctx, name) for ctx, name in zip(contexts[:2], ["ada", "bob"],
+                                                                                  strict=True))
+        assert ada_in.second_factor == bob_in.second_factor == "enrolled"
+
         # Ada grants publish on the account to Rita, with a reason
         ada.goto(f"{live_server.url}/channels/{account.pk}/")
         ada.select_option("#id_capability", "publish")
@@ -37,8 +45,10 @@ def test_admin_grants_publish_and_another_admin_revokes(browser, live_server, ma
             "Publish")
         ada.screenshot(path=str(_shot_path("ada-granted")), full_page=True)
 
-        # Rita sees it under My access
-        rita.goto(f"{live_server.url}/me/access/")
+        # Rita signs in: holding publish now, she sets up an authenticator first, then sees it under My access
+        rita, rita_in = _login_in(contexts[2], "rita", next_url="/me/access/")
+        assert rita_in.second_factor == "enrolled" and len(rita_in.recovery_codes) == 10
+        assert rita.url.endswith("/me/access/")
         expect(rita.get_by_test_id("my-access")).to_contain_text("@care@example.social")
         expect(rita.get_by_test_id("my-access")).to_contain_text("Publish")
 

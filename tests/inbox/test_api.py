@@ -55,7 +55,7 @@ def grant(admin, account, capability, user):
     if capability in ("approve", "publish"):
         TrainingRecordFactory(user=user, recorded_by=admin)
     return security_services.grant_create(actor=admin, account=account, capability=capability, user=user,
-                                          reason="test")
+                                          reason="test", reauthenticated_at=datetime.now(UTC))
 
 
 def make_conversation(account, department, n, *, is_sensitive=False, text=None) -> Conversation:

@@ -41,7 +41,7 @@ def ingest(account, pmid, text, *, department=None, ago=timedelta(minutes=5), au
 
 def grant(admin, account, capability, *, user=None, department=None):
     return grant_create(actor=admin, account=account, capability=capability, user=user, department=department,
-                        reason="x")
+                        reason="x", reauthenticated_at=timezone.now())
 
 
 def page(client, conversation, **params):

@@ -1,15 +1,17 @@
-"""The signed webhook: HMAC over the raw body, one processing per delivery
-id, the valid part of a batch kept, the secret never shown."""
+"""The signed webhook: HMAC over the timestamp and the raw body, deliveries
+older than five minutes refused, one processing per delivery id, the valid
+part of a batch kept, the secret never shown."""
 
 import json
 import logging
+import time
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from inbox.models import Message, WebhookDelivery
-from inbox.webhooks import sign
+from inbox.webhooks import TIMESTAMP_TOLERANCE_SECONDS, sign, signed_headers
 from security import services as security_services
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.inbox.webhook_urls")]
@@ -39,11 +41,18 @@ def account(admin_user):
     return account
 
 
-def post(account_id, body, *, secret=SECRET, delivery="delivery-1", signature=None, raw=None):
+def post(account_id, body, *, secret=SECRET, delivery="delivery-1", signature=None, raw=None, timestamp=None,
+         sent_timestamp=None):
+    """Signs with ``timestamp`` (now by default) and sends ``sent_timestamp``
+    (the same by default) in X-SocialOps-Timestamp; "" leaves the header out."""
     data = raw if raw is not None else json.dumps(body).encode()
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    sent_timestamp = timestamp if sent_timestamp is None else sent_timestamp
     headers = {}
+    if sent_timestamp != "":
+        headers["HTTP_X_SOCIALOPS_TIMESTAMP"] = str(sent_timestamp)
     if signature is None and secret is not None:
-        signature = sign(secret, data)
+        signature = sign(secret, data, timestamp)
     if signature is not None:
         headers["HTTP_X_SOCIALOPS_SIGNATURE"] = signature
     if delivery is not None:
@@ -75,7 +84,7 @@ def test_messages_envelope_is_accepted(account):
 def test_tampered_body_is_refused_and_nothing_stored(account):
     original = json.dumps([message(1)]).encode()
     tampered = original.replace(b"refund", b"REFUND")
-    response = post(account.pk, None, raw=tampered, signature=sign(SECRET, original))
+    response = post(account.pk, None, raw=tampered, signature=sign(SECRET, original, int(time.time())))
     assert response.status_code == 401
     assert response.json() == {"detail": "Missing or invalid signature."}
     assert not Message.objects.exists() and not WebhookDelivery.objects.exists()
@@ -178,3 +187,86 @@ def test_secret_never_in_responses_or_logs(account, caplog):
     for response in responses:
         assert_no_secret(response)
     assert SECRET not in caplog.text
+
+
+# --- replay: the signature covers a timestamp, which must be recent ----------------
+
+def test_fresh_timestamp_is_accepted_within_the_window_either_way(account):
+    now = int(time.time())
+    assert post(account.pk, [message(1)], delivery="d-now", timestamp=now).status_code == 200
+    late = post(account.pk, [message(2)], delivery="d-late", timestamp=now - TIMESTAMP_TOLERANCE_SECONDS + 30)
+    early = post(account.pk, [message(3)], delivery="d-early", timestamp=now + TIMESTAMP_TOLERANCE_SECONDS - 30)
+    assert late.status_code == 200 and early.status_code == 200
+    assert Message.objects.count() == 3
+
+
+@pytest.mark.parametrize("offset", [-(TIMESTAMP_TOLERANCE_SECONDS + 60), TIMESTAMP_TOLERANCE_SECONDS + 60, -86400])
+def test_timestamp_outside_five_minutes_is_refused(account, offset):
+    response = post(account.pk, [message(1)], timestamp=int(time.time()) + offset)
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail.startswith("X-SocialOps-Timestamp: too ") and f"at most {TIMESTAMP_TOLERANCE_SECONDS}" in detail
+    assert not Message.objects.exists() and not WebhookDelivery.objects.exists()
+    assert_no_secret(response)
+
+
+def test_captured_delivery_replayed_later_under_a_new_delivery_id_is_refused(account):
+    """An attacker who captured a delivery (body, timestamp, signature) sends
+    it again later with a new delivery id: the signature still matches the
+    old timestamp, which is now too old, and changing the timestamp breaks
+    the signature."""
+    captured_at = int(time.time()) - 600
+    body = json.dumps([message(1)]).encode()
+    captured = signed_headers(SECRET, body, "original-delivery", timestamp=captured_at)
+    replay = Client().post(
+        reverse("inbox-webhook", args=[account.pk]), data=body, content_type="application/json",
+        HTTP_X_SOCIALOPS_TIMESTAMP=captured["X-SocialOps-Timestamp"],
+        HTTP_X_SOCIALOPS_SIGNATURE=captured["X-SocialOps-Signature"], HTTP_X_SOCIALOPS_DELIVERY="brand-new-id")
+    assert replay.status_code == 400 and "X-SocialOps-Timestamp: too old" in replay.json()["detail"]
+    refreshed = post(account.pk, None, raw=body, delivery="another-new-id", signature=captured["X-SocialOps-Signature"],
+                     timestamp=captured_at, sent_timestamp=int(time.time()))
+    assert refreshed.status_code == 401 and refreshed.json() == {"detail": "Missing or invalid signature."}
+    assert not Message.objects.exists() and not WebhookDelivery.objects.exists()
+
+
+def test_timestamp_changed_after_signing_is_refused(account):
+    signed_at = int(time.time())
+    response = post(account.pk, [message(1)], timestamp=signed_at, sent_timestamp=signed_at + 1)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Missing or invalid signature."}
+    assert not Message.objects.exists()
+
+
+def test_body_signed_without_the_timestamp_is_refused(account):
+    """The old scheme (HMAC of the body alone) no longer verifies."""
+    import hashlib
+    import hmac
+
+    data = json.dumps([message(1)]).encode()
+    old_scheme = "sha256=" + hmac.new(SECRET.encode(), data, hashlib.sha256).hexdigest()
+    response = post(account.pk, None, raw=data, signature=old_scheme)
+    assert response.status_code == 401 and not Message.objects.exists()
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("", "this header is required"),
+    ("yesterday", "whole number of Unix seconds"),
+    ("-5", "whole number of Unix seconds"),
+    ("1.7e9", "whole number of Unix seconds"),
+    ("١٧٠٠٠٠٠٠٠٠", "whole number of Unix seconds"),  # non-ASCII digits
+    ("9" * 40, "whole number of Unix seconds"),
+])
+def test_missing_or_malformed_timestamp_is_a_400_naming_the_header(account, value, reason):
+    response = post(account.pk, [message(1)], sent_timestamp=value)
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("X-SocialOps-Timestamp:") and reason in response.json()["detail"]
+    assert not Message.objects.exists()
+
+
+def test_signed_headers_helper_produces_an_accepted_delivery(account):
+    body = json.dumps([message(7)]).encode()
+    headers = {f"HTTP_{name.upper().replace('-', '_')}": value
+               for name, value in signed_headers(SECRET, body, "helper-1").items()}
+    response = Client().post(reverse("inbox-webhook", args=[account.pk]), data=body,
+                             content_type="application/json", **headers)
+    assert response.status_code == 200 and response.json()["created"] == 1

@@ -19,7 +19,7 @@ from security.models import (
 )
 from security.permissions import can_publish
 from tests.accounts.factories import PASSWORD, DepartmentFactory, UserFactory
-from tests.helpers import fresh, ids, results
+from tests.helpers import fresh, ids, reauthenticate, results
 from tests.security.factories import SocialAccountFactory, TrainingRecordFactory, totp_code, totp_device
 
 SECRET = "hunter2-Very-Secret-Value-7f3a9c"
@@ -207,7 +207,7 @@ def test_grants_on_visible_accounts_only(api_for, admin_user, make_member, repre
 @pytest.mark.django_db
 def test_grant_create_and_revoke_round_trip(api_for, admin_user, make_member, account_a):
     person = trained(make_member)
-    client = api_for(admin_user)
+    client = reauthenticate(api_for(admin_user))
     expires = (timezone.now() + timezone.timedelta(days=30)).isoformat()
     response = client.post("/api/grants/", {"account": account_a.pk, "capability": "publish", "user": person.pk,
                                             "reason": "campaign lead", "expires_at": expires}, format="json")
@@ -244,7 +244,7 @@ def test_expired_grant_is_not_current(api_for, admin_user, make_member, account_
 
 @pytest.mark.django_db
 def test_grant_policy_refusals_name_the_field(api_for, admin_user, make_member, account_a, dept):
-    client = api_for(admin_user)
+    client = reauthenticate(api_for(admin_user))
 
     def post(**body):
         return client.post("/api/grants/", {"account": account_a.pk, "reason": "on record", **body}, format="json")
@@ -286,7 +286,7 @@ def test_manage_holder_grants_on_their_account_only(api_for, admin_user, make_me
     same answer as for an id that does not exist."""
     manager = make_member(Role.SOCIAL_MEDIA_MANAGER, department=dept)
     services.grant_create(actor=admin_user, account=account_a, capability="manage", user=manager,
-                          reason="runs A")
+                          reason="runs A", reauthenticated_at=timezone.now())
     account_c = SocialAccountFactory()
     account_c.departments.add(dept)  # visible to the manager, but not theirs to manage
     helper = make_member(Role.SPECIALIST, workgroup=manager.memberships.get().workgroup)  # a colleague
@@ -374,7 +374,7 @@ def test_credentials_list_shows_metadata_never_the_secret(api_for, admin_user, c
 
 @pytest.mark.django_db
 def test_reveal_flow_end_to_end(api_for, admin_user, custody, account_a):
-    first, second = api_for(custody["first"]), api_for(custody["second"])
+    first, second = api_for(custody["first"]), reauthenticate(api_for(custody["second"]))
     credential = custody["credential_a"]
 
     response = first.post("/api/reveal-requests/", {"credential": credential.pk, "reason": "short"},
@@ -463,7 +463,8 @@ def test_expired_approval_lets_the_requester_ask_again(api_for, custody, setting
     first = api_for(custody["first"])
     request = services.reveal_request_create(actor=custody["first"], credential=custody["credential_a"],
                                              reason="Need to rotate it now")
-    services.reveal_request_decide(actor=custody["second"], request=request, approve=True)
+    services.reveal_request_decide(actor=custody["second"], request=request, approve=True,
+                                   reauthenticated_at=timezone.now())
     too_old = timezone.now() - timezone.timedelta(hours=settings.SOCIALOPS_REVEAL_APPROVAL_VALID_HOURS + 1)
     RevealRequest.objects.filter(pk=request.pk).update(decided_at=too_old)
     response = first.post(f"/api/reveal-requests/{request.pk}/reveal/",
@@ -504,7 +505,7 @@ def test_break_glass(api_for, admin_user, make_member, custody):
     credential = custody["credential_b"]
     executive = make_member(Role.EXECUTIVE)
     device = totp_device(executive)
-    client = api_for(executive)
+    client = reauthenticate(api_for(executive))
     path = f"/api/credentials/{credential.pk}/break-glass/"
     response = client.post(path, {"reason": "too short", "password": PASSWORD, "otp_token": "1"}, format="json")
     assert response.status_code == 400 and "reason" in response.json()
@@ -541,7 +542,8 @@ def test_reveal_attempts_are_throttled(api_for, custody, settings):
     first = api_for(custody["first"])
     request = services.reveal_request_create(actor=custody["first"], credential=custody["credential_a"],
                                              reason="Need to rotate it now")
-    services.reveal_request_decide(actor=custody["second"], request=request, approve=True)
+    services.reveal_request_decide(actor=custody["second"], request=request, approve=True,
+                                   reauthenticated_at=timezone.now())
     codes = [first.post(f"/api/reveal-requests/{request.pk}/reveal/", {"password": "guess", "otp_token": "1"},
                         format="json").status_code for _ in range(12)]
     assert codes[:10] == [400] * 10 and codes[10:] == [429, 429]

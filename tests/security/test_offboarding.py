@@ -5,15 +5,16 @@ from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.models import Membership, User
+from accounts.models import ApiToken, Membership, User
 from accounts.roles import Role
 from security import services
 from security.models import AuditEvent, Custodian, PublishingGrant, RevealRequest, SocialAccountUserObjectPermission
 from security.permissions import has_capability
 from tests.accounts.factories import PASSWORD
+from tests.conftest import sign_in
+from tests.helpers import reauthenticate
 from tests.security.factories import SocialAccountFactory, TrainingRecordFactory
 
 
@@ -23,7 +24,8 @@ def leaver_setup(admin_user, make_member):
     executive = make_member(Role.EXECUTIVE)
     leaver = make_member(Role.COMMUNITY_MANAGER, username="leaver")
     TrainingRecordFactory(user=leaver)
-    services.grant_create(actor=admin_user, account=account, capability="publish", user=leaver, reason="cm")
+    services.grant_create(actor=admin_user, account=account, capability="publish", user=leaver, reason="cm",
+                          reauthenticated_at=timezone.now())
     services.grant_create(actor=admin_user, account=account, capability="reply", user=leaver, reason="cm")
     services.custodian_add(actor=admin_user, account=account, user=leaver)
     services.custodian_add(actor=admin_user, account=account, user=executive)
@@ -43,14 +45,16 @@ def test_offboarding_end_to_end(admin_user, leaver_setup, client):
     leaver, account, credential = leaver_setup["leaver"], leaver_setup["account"], leaver_setup["credential"]
     # the leaver has a browser session and an API token
     assert client.post(reverse("login"), {"username": leaver.username, "password": PASSWORD}).status_code == 302
+    sign_in(client, leaver)  # the second factor, which a publisher and custodian needs
     assert client.get(reverse("dashboard")).status_code == 200
-    token = Token.objects.create(user=leaver)
+    _token, plaintext = ApiToken.objects.create(user=leaver, name="script")
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {plaintext}")
     assert api.get("/api/me/").status_code == 200
     audit_before = AuditEvent.objects.count()
 
-    report = services.offboard_user(actor=admin_user, user=leaver, reason="contract ended")
+    report = services.offboard_user(actor=admin_user, user=leaver, reason="contract ended",
+                                    reauthenticated_at=timezone.now())
 
     # access ends at once
     assert client.get(reverse("dashboard")).status_code == 302
@@ -94,7 +98,7 @@ def test_offboard_page(admin_user, leaver_setup, client_for, make_member):
     leaver = leaver_setup["leaver"]
     url = reverse("security:offboard", args=[leaver.pk])
     assert client_for(make_member(Role.EXECUTIVE)).post(url, {"reason": "x", "confirm": "on"}).status_code == 403
-    client = client_for(admin_user)
+    client = reauthenticate(client_for(admin_user))
     assert url in client.get(reverse("person-detail", args=[leaver.pk])).content.decode()
     assert client.post(url, {"reason": "", "confirm": "on"}).status_code == 400
     response = client.post(url, {"reason": "contract ended", "confirm": "on"})

@@ -4,6 +4,7 @@ for what they see but may not do."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
@@ -22,7 +23,8 @@ def test_role_capability_matrix(role, capability, make_member, admin_user, clien
     mine, other = SocialAccountFactory(), SocialAccountFactory()
     person = make_member(role)
     TrainingRecordFactory(user=person)
-    services.grant_create(actor=admin_user, account=mine, capability=capability, user=person, reason="matrix")
+    services.grant_create(actor=admin_user, account=mine, capability=capability, user=person, reason="matrix",
+                          reauthenticated_at=timezone.now())
     person = User.objects.get(pk=person.pk)
 
     # the right itself

@@ -31,7 +31,7 @@ def trained(make_member):
 def test_grant_gives_the_capability_and_revoke_takes_it_away(admin_user, trained, account):
     other = SocialAccountFactory()
     grant = services.grant_create(actor=admin_user, account=account, capability="publish", user=trained,
-                                  reason="runs the service channel")
+                                  reason="runs the service channel", reauthenticated_at=timezone.now())
     assert has_capability(fresh(trained), "publish", account)
     assert not has_capability(fresh(trained), "publish", other)
     assert not has_capability(fresh(trained), "approve", account)
@@ -101,10 +101,14 @@ def test_maximum_publishers_per_account(admin_user, make_member):
     people = [make_member() for _ in range(3)]
     for person in people:
         TrainingRecordFactory(user=person)
-    services.grant_create(actor=admin_user, account=account, capability="publish", user=people[0], reason="a")
-    services.grant_create(actor=admin_user, account=account, capability="publish", user=people[1], reason="b")
+    now = timezone.now()
+    services.grant_create(actor=admin_user, account=account, capability="publish", user=people[0], reason="a",
+                          reauthenticated_at=now)
+    services.grant_create(actor=admin_user, account=account, capability="publish", user=people[1], reason="b",
+                          reauthenticated_at=now)
     with pytest.raises(ValidationError) as exc:
-        services.grant_create(actor=admin_user, account=account, capability="publish", user=people[2], reason="c")
+        services.grant_create(actor=admin_user, account=account, capability="publish", user=people[2], reason="c",
+                              reauthenticated_at=now)
     assert "2 of 2 publishers" in exc.value.message_dict["capability"][0]
     assert PublishingGrant.objects.current().filter(account=account, capability="publish").count() == 2
 
@@ -141,7 +145,8 @@ def test_department_grant_reaches_a_new_member(admin_user, account):
 @pytest.mark.django_db
 def test_manage_holder_grants_on_their_account_only(admin_user, make_member, account):
     manager = make_member(Role.SOCIAL_MEDIA_MANAGER)
-    services.grant_create(actor=admin_user, account=account, capability="manage", user=manager, reason="channel lead")
+    services.grant_create(actor=admin_user, account=account, capability="manage", user=manager, reason="channel lead",
+                          reauthenticated_at=timezone.now())
     rep = make_member(workgroup=manager.memberships.get().workgroup)
     services.grant_create(actor=fresh(manager), account=account, capability="draft", user=rep, reason="helps")
     stranger = make_member()  # not in the manager's workgroups: only an admin grants to them
@@ -162,7 +167,8 @@ def test_representative_cannot_grant(make_member, account):
 
 @pytest.mark.django_db
 def test_retired_account_cannot_be_published_to(admin_user, trained, account):
-    services.grant_create(actor=admin_user, account=account, capability="publish", user=trained, reason="x")
+    services.grant_create(actor=admin_user, account=account, capability="publish", user=trained, reason="x",
+                          reauthenticated_at=timezone.now())
     services.account_retire(actor=admin_user, account=account)
     account.refresh_from_db()
     assert not has_capability(fresh(trained), "publish", account)

@@ -4,6 +4,7 @@ from django.urls import reverse
 from accounts.models import User
 from security.models import PublishingGrant, SocialAccount
 from security.permissions import has_capability
+from tests.helpers import reauthenticate
 from tests.security.factories import SocialAccountFactory, TrainingRecordFactory
 
 
@@ -35,7 +36,7 @@ def test_matrix_shows_who_granted_what_and_warnings(admin_user, make_member, cli
     account = SocialAccountFactory(max_publishers=1)
     person = make_member(first_name="Paula", last_name="Press")
     TrainingRecordFactory(user=person)
-    client = client_for(admin_user)
+    client = reauthenticate(client_for(admin_user))
     response = client.post(reverse("security:grant-create", args=[account.pk]),
                            {"capability": "publish", "user": person.pk, "reason": "press office"})
     assert response.status_code == 302

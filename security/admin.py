@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import AuditCheckpoint, AuditEvent, Credential, Custodian, PublishingGrant, RevealRequest, SocialAccount, TrainingRecord
+from .models import (
+    AuditCheckpoint,
+    AuditEvent,
+    Credential,
+    Custodian,
+    PublishingGrant,
+    RevealRequest,
+    SocialAccount,
+    TrainingRecord,
+)
 
 
 @admin.register(SocialAccount)

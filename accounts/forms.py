@@ -1,5 +1,4 @@
 from django import forms
-from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 from .models import Department, User, Workgroup, validate_time_zone
@@ -42,17 +41,10 @@ class PersonForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=150)
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
-    email = forms.EmailField(label=_("Email"), required=False)
+    email = forms.EmailField(label=_("Email"), help_text=_(
+        "They get a one-time link here to choose their own password: nobody sets it for them."))
     time_zone = forms.CharField(label=_("Time zone"), max_length=64, required=False,
                                 validators=[validate_time_zone], help_text=_("IANA name, e.g. Europe/Madrid"))
-    password = forms.CharField(label=_("Initial password"), widget=forms.PasswordInput, required=False,
-                               help_text=_("Leave empty to let the person set one through a reset."))
-
-    def clean_password(self):
-        password = self.cleaned_data.get("password")
-        if password:
-            validate_password(password)
-        return password
 
 
 class UnlockForm(forms.Form):

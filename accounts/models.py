@@ -196,6 +196,9 @@ class ApiToken(AbstractAuthToken):
     name = models.CharField(_("name"), max_length=100)
     last_used_at = models.DateTimeField(null=True, blank=True)
     reauthenticated_at = models.DateTimeField(null=True, blank=True)
+    # Created after a second factor (or by someone who needed none then). A
+    # token made before its owner came to need one stops working.
+    second_factor_verified = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created"]

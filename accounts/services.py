@@ -213,17 +213,17 @@ def membership_end(*, actor: User | None, membership: Membership, at: datetime |
 
 @transaction.atomic
 def user_create(*, actor: User, username: str, email: str = "", first_name: str = "", last_name: str = "",
-                password: str | None = None, time_zone: str = "") -> User:
+                time_zone: str = "") -> User:
+    """Adds a person with no usable password: nobody (an admin included)
+    chooses a password for someone else. They set their own through the
+    one-time link ``accounts.signin.password_reset_send`` emails them."""
     require_manage_people(actor)
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("This username is taken.")})
     user = User(username=username, email=email, first_name=first_name, last_name=last_name,
                 time_zone=time_zone)
     user.full_clean(exclude=["password"])
-    if password:
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
+    user.set_unusable_password()
     user.save()
     audit.record(actor=actor, action="user.create", target=user,
                  after={"username": username, "email": email})

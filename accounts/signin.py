@@ -67,7 +67,9 @@ def api_token_create(*, actor: User, name: str, expires_in_days: int | None = No
     if not 1 <= days <= settings.SOCIALOPS_TOKEN_MAX_DAYS:
         raise ValidationError({"expires_in_days": _("Choose between 1 and %(max)s days.")
                                % {"max": settings.SOCIALOPS_TOKEN_MAX_DAYS}})
-    token, plaintext = ApiToken.objects.create(user=actor, expiry=timedelta(days=days), name=name)
+    verified = second_factor_verified and twofactor.second_factor_needed(actor)
+    token, plaintext = ApiToken.objects.create(user=actor, expiry=timedelta(days=days), name=name,
+                                               second_factor_verified=verified)
     audit.record(actor=actor, action="token.create", target=token, target_type="accounts.apitoken",
                  target_id=token.token_key, after={"name": name, "expires": token.expiry.isoformat()})
     return token, plaintext

@@ -139,7 +139,11 @@ def person_create(request):
     if request.method == "POST":
         outcome = submit(form, lambda d: services.user_create(actor=request.user, **d))
         if outcome.ok:
-            messages.success(request, _("%(user)s added. Give them a role next.") % {"user": outcome.value})
+            from .signin import password_reset_send
+
+            password_reset_send(actor=request.user, user=outcome.value, request=request)
+            messages.success(request, _("%(user)s added and emailed a link to choose their password. Give them a "
+                                        "role next.") % {"user": outcome.value})
             return redirect("person-detail", pk=outcome.value.pk)
         return render_invalid(request, "accounts/person_form.html", {"form": form})
     return render(request, "accounts/person_form.html", {"form": form})

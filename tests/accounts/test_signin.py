@@ -449,7 +449,7 @@ def test_reauthentication_window_is_five_minutes():
 def test_api_reauth_stamps_the_token(make_member):
     executive = make_member(Role.EXECUTIVE)
     device = _device(executive)
-    token, plaintext = ApiToken.objects.create(user=executive, name="script")
+    token, plaintext = ApiToken.objects.create(user=executive, name="script", second_factor_verified=True)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {plaintext}")
     assert api.post("/api/auth/reauth/", {"password": "wrong"}, format="json").status_code == 400
@@ -500,3 +500,38 @@ def test_enrolment_says_why_and_hides_menus_that_lead_nowhere(make_member):
     assert "because you are an admin" in html
     assert 'class="sidenav"' not in html and 'role="search"' not in html
     assert reverse("logout") in html  # signing out stays possible
+
+
+@pytest.mark.django_db
+def test_a_token_made_before_its_owner_needed_a_second_factor_stops_working(make_member, admin_user):
+    from security.models import Capability, PublishingGrant
+    from tests.security.factories import SocialAccountFactory
+
+    user = make_member()
+    _token, plaintext = ApiToken.objects.create(user=user, name="script")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {plaintext}")
+    assert api.get("/api/me/").status_code == 200
+    PublishingGrant.objects.create(account=SocialAccountFactory(), capability=Capability.PUBLISH, user=user,
+                                   granted_by=admin_user, reason="now a publisher")
+    refused = api.get("/api/me/")
+    assert refused.status_code == 401 and "second factor" in refused.json()["detail"]
+    # a token created with the second factor keeps working
+    device = _device(user)
+    created = _token_request(user, otp_token=_code(device), name="after")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {created.json()['token']}")
+    assert api.get("/api/me/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_new_person_chooses_their_own_password(client_for, admin_user):
+    client = client_for(admin_user)
+    form = client.get(reverse("person-create")).content.decode()
+    assert 'type="password"' not in form
+    response = client.post(reverse("person-create"), {"username": "newbie", "email": "newbie@example.org",
+                                                      "password": "chosen-by-the-admin-1"})
+    assert response.status_code == 302
+    newbie = User.objects.get(username="newbie")
+    assert not newbie.has_usable_password()
+    assert mail.outbox[-1].to == ["newbie@example.org"] and "/password/reset/" in mail.outbox[-1].body
+    assert client.post(reverse("person-create"), {"username": "noemail"}).status_code == 400

@@ -286,7 +286,7 @@ def test_api_token_calls_use_the_tokens_own_reauthentication(api_for, admin_user
     """A token call is judged by the token's stamp, not by any session."""
     from rest_framework.test import APIClient
 
-    token, plaintext = ApiToken.objects.create(user=admin_user, name="script")
+    token, plaintext = ApiToken.objects.create(user=admin_user, name="script", second_factor_verified=True)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {plaintext}")
     body = {"account": account.pk, "capability": "publish", "user": person.pk, "reason": "on record"}

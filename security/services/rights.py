@@ -274,8 +274,8 @@ def grant_revoke(*, actor: User | None, grant: PublishingGrant, reason: str,
     if not reason:
         raise ValidationError({"reason": _("A reason is required to revoke a right.")})
     # Two people revoking at once: one revokes, the other finds it done.
-    grant = PublishingGrant.objects.select_for_update().select_related("account", "user", "department").get(
-        pk=grant.pk)
+    grant = PublishingGrant.objects.select_for_update(of=("self",)).select_related(
+        "account", "user", "department").get(pk=grant.pk)
     if grant.revoked_at is not None:
         return grant
     grant.revoked_at = timezone.now()

@@ -10,6 +10,7 @@ class AccountsConfig(AppConfig):
         from socialops import navigation, search
 
         from . import signals  # noqa: F401
+        from .api import schema  # noqa: F401  (the token scheme in the OpenAPI document)
         from .selectors import is_admin, workgroups_visible_to
 
         search.register("people", _("People"), order=30, search=_search_people)

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint bench-inbox clean
+.PHONY: run test lint bench-inbox bench-load clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialops_bench_inbox
 # measured in the same run; ends with one JSON line. Never gates on wall time.
 bench-inbox: $(VENV)/.runtime
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/bench_inbox.py $(BENCH_ARGS)
+
+BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialops_bench_load
+
+# Agents, bulk ingest and signed webhooks at 10, 50 and 100 users (locust, headless) against
+# gunicorn (gthread) + a qcluster on PostgreSQL; ends with one JSON line. Never gates on wall time.
+bench-load: $(VENV)/.dev
+	DATABASE_URL=$(BENCH_LOAD_DATABASE_URL) $(PY) bench/bench_load.py
 
 clean:
 	rm -rf $(VENV) var/static

@@ -1,6 +1,7 @@
 """Forms of the inbox pages: the list's filters (validated, so a bad value is
 a 400 with the reason next to the field) and one small form per action."""
 
+import uuid
 from datetime import datetime
 
 from django import forms
@@ -171,12 +172,17 @@ class TagRemoveForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
+    """The composer. ``client_token`` is a fresh UUID each time the page
+    renders the form (kept when a refused submit re-shows it): the key of
+    one compose action, so a double click sends one reply."""
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "id_reply_%s")
         super().__init__(*args, **kwargs)
 
     body = forms.CharField(label=_("Your reply"), max_length=5000,
                            widget=forms.Textarea(attrs={"rows": 5, "data-composer": "1"}))
+    client_token = forms.UUIDField(required=False, initial=uuid.uuid4, widget=forms.HiddenInput)
 
 
 class ReturnForm(forms.Form):

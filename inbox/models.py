@@ -463,7 +463,13 @@ class SavedReply(models.Model):
 
 class Reply(models.Model):
     """A reply from the organisation. Drafts wait for approval; sending is
-    idempotent on ``idempotency_key`` so a retried task never posts twice."""
+    idempotent on ``idempotency_key`` so a retried task never posts twice.
+
+    ``lease_until`` says a worker is sending it right now: an approved or
+    sending reply without a live lease is picked up by the every-minute
+    sweep, so a worker killed mid-send or a lost task loses nothing.
+    ``client_token`` is the composer's one key per compose action: a second
+    submit with it returns this reply instead of creating another."""
 
     class Status(models.TextChoices):
         PENDING_APPROVAL = "pending", _("Waiting for approval")
@@ -485,14 +491,27 @@ class Reply(models.Model):
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    client_token = models.UUIDField(null=True, blank=True, editable=False)
     last_error = models.CharField(max_length=500, blank=True)
     platform_message_id = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    UNSENT_STATUSES = (Status.APPROVED, Status.SENDING)
+
     class Meta:
         ordering = ["created_at"]
-        indexes = [models.Index(fields=["status", "conversation"], name="reply_status")]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "client_token"], name="reply_client_token_unique",
+                                    condition=Q(client_token__isnull=False)),
+        ]
+        indexes = [
+            models.Index(fields=["status", "conversation"], name="reply_status"),
+            # The sweep's read: only replies still to send are in it.
+            models.Index(fields=["created_at"], name="reply_unsent",
+                         condition=Q(status__in=["approved", "sending"], sent_at__isnull=True)),
+        ]
 
     def __str__(self):
         return f"Reply {self.pk} ({self.status})"

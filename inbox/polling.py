@@ -7,9 +7,16 @@ started from (a poll that lost the race leaves the newer cursor alone).
 
 After a transient failure (429, 5xx, network) the account backs off for the
 connector's ``retry_after``, doubled for every consecutive failure and capped
-at one hour; a permanent failure (bad token, no connector) backs off for the
-cap so that an admin's fix is picked up within the hour. The cursor is never
-moved by a failed poll."""
+at one hour; when the platform named the wait itself (``Retry-After``, a rate
+limit's reset) exactly that wait, capped at six hours. A permanent failure
+(bad token, no connector) backs off for the hour cap so that an admin's fix
+is picked up within the hour.
+
+A poll that fails part-way keeps what it fetched before the failing page:
+those messages are stored, the cursor moves exactly as far as they go (the
+connector's partial cursor), and the failure backs off as above; the next
+poll resumes at the failing page. A poll that fetched nothing moves no
+cursor."""
 
 import logging
 from datetime import timedelta
@@ -28,22 +35,29 @@ logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 3600
 MIN_BACKOFF_SECONDS = 1
+# The longest wait a platform may impose with Retry-After (a guard against a nonsense date).
+MAX_SERVER_WAIT_SECONDS = 6 * 3600
 MAX_FAILURE_COUNT = 32767  # PositiveSmallIntegerField
 
 
-def backoff_seconds(retry_after: float | None, failures: int) -> float:
+def backoff_seconds(retry_after: float | None, failures: int, *, server_said: bool = False) -> float:
     """``retry_after`` doubled for each failure after the first, capped at one
-    hour; a permanent failure (no ``retry_after``) waits the full hour."""
+    hour; a permanent failure (no ``retry_after``) waits the full hour. A wait
+    the server named (``server_said``) is honoured as it is, up to six hours."""
     if retry_after is None:
         return MAX_BACKOFF_SECONDS
     base = max(float(retry_after), MIN_BACKOFF_SECONDS)
+    if server_said:
+        return min(base, MAX_SERVER_WAIT_SECONDS)
     return min(base * 2 ** min(max(failures - 1, 0), 16), MAX_BACKOFF_SECONDS)
 
 
 def poll_account(account_id: int) -> dict:
     """Polls one account. Returns a summary: ``status`` is ``ok``,
-    ``skipped`` (with a ``reason``), ``backoff`` (still waiting) or
-    ``failed`` (with the ``error`` and the new ``backoff_until``)."""
+    ``skipped`` (with a ``reason``), ``backoff`` (still waiting), ``failed``
+    (nothing fetched; with the ``error`` and the new ``backoff_until``) or
+    ``partial`` (what came before a failing page was stored, with the
+    ingest counts, the ``error`` and the new ``backoff_until``)."""
     load_builtin()
     state = ConnectorState.objects.select_related("account").filter(account_id=account_id).first()
     if state is None:
@@ -81,18 +95,39 @@ def poll_account(account_id: int) -> dict:
             error.index += start
         result.errors.extend(chunk.errors)
     # The messages are stored: now, and only now, the cursor may move.
+    error = getattr(fetched, "error", None)
+    if error is not None:
+        return _record_partial(state.pk, start_cursor, fetched.cursor, result, error)
     return _record_success(state.pk, start_cursor, fetched.cursor, result)
+
+
+def _move_cursor(state: ConnectorState, start_cursor: dict, new_cursor: dict) -> bool:
+    """Moves the (locked) state's cursor to ``new_cursor`` unless another poll
+    moved it since ``start_cursor`` was read; True when it moved."""
+    if (state.cursor or {}) != start_cursor:
+        logger.info("Account %s: another poll moved the cursor meanwhile; keeping it", state.account_id)
+        return False
+    state.cursor = new_cursor or {}
+    return state.cursor != start_cursor
+
+
+@transaction.atomic
+def _record_partial(state_pk: int, start_cursor: dict, new_cursor: dict, result: IngestResult,
+                    exc: ConnectorError) -> dict:
+    state = ConnectorState.objects.select_for_update().get(pk=state_pk)
+    moved = _move_cursor(state, start_cursor, new_cursor)
+    state.save(update_fields=["cursor"])
+    summary = result.as_dict()
+    logger.info("Account %s: a page failed after %s created, %s duplicates; resuming there next time",
+                state.account_id, result.created, result.duplicates)
+    failure = _record_failure(state_pk, exc)
+    return {**summary, **failure, "status": "partial", "cursor_moved": moved}
 
 
 @transaction.atomic
 def _record_success(state_pk: int, start_cursor: dict, new_cursor: dict, result: IngestResult) -> dict:
     state = ConnectorState.objects.select_for_update().get(pk=state_pk)
-    moved = False
-    if (state.cursor or {}) == start_cursor:
-        state.cursor = new_cursor or {}
-        moved = state.cursor != start_cursor
-    else:
-        logger.info("Account %s: another poll moved the cursor meanwhile; keeping it", state.account_id)
+    moved = _move_cursor(state, start_cursor, new_cursor)
     state.consecutive_failures = 0
     state.backoff_until = None
     state.last_polled_at = timezone.now()
@@ -116,7 +151,8 @@ def _record_failure(state_pk: int, exc: ConnectorError) -> dict:
     state = ConnectorState.objects.select_for_update().get(pk=state_pk)
     now = timezone.now()
     state.consecutive_failures = min(state.consecutive_failures + 1, MAX_FAILURE_COUNT)
-    delay = backoff_seconds(exc.retry_after, state.consecutive_failures)
+    delay = backoff_seconds(exc.retry_after, state.consecutive_failures,
+                            server_said=getattr(exc, "server_said", False))
     state.backoff_until = now + timedelta(seconds=delay)
     state.last_error = str(exc)[:500]
     state.last_polled_at = now

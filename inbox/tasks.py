@@ -34,8 +34,8 @@ def poll_all_accounts() -> int:
 
 def ensure_schedules() -> None:
     """Creates or updates (idempotently) the every-minute schedules: polling,
-    the SLA sweep and the retry of replies that failed for a transient reason.
-    Safe to call on every deploy/migrate."""
+    the SLA sweep and the reply sweep (replies whose task was lost or whose
+    transient failure's back-off has passed). Safe to call on every deploy/migrate."""
     for func, name in ((POLL_ALL_FUNC, POLL_ALL_NAME), (SLA_SWEEP_FUNC, "inbox: SLA sweep"),
                        (RETRY_REPLIES_FUNC, "inbox: retry replies")):
         _ensure_schedule(func, name)
@@ -59,7 +59,8 @@ def _ensure_schedule(func: str, name: str) -> None:
 
 
 def send_reply_task(reply_id: int) -> None:
-    """Enqueued by ``inbox.services.replies._enqueue_send``."""
+    """Enqueued by ``inbox.services.replies._enqueue_send``. Running it twice,
+    or beside the sweep, sends nothing twice: the send takes a lease first."""
     from .services import reply_send
 
     reply_send(reply_id)
@@ -77,7 +78,10 @@ def sla_sweep_task() -> dict:
 
 
 def retry_replies_task() -> int:
-    """Every minute: sends again the replies whose transient failure's back-off has passed."""
-    from .services import retry_due_replies
+    """Every minute: sends every reply that is approved or sending with no
+    live lease and past its back-off (a lost task, a worker killed mid-send,
+    the broker down when it was approved, a transient failure), each exactly
+    once under its own lease."""
+    from .services.replies import retry_due_replies
 
     return retry_due_replies()

@@ -4,6 +4,7 @@ conversation), the actions on a conversation, presence and saved replies.
 Thin on purpose: reads go through ``selectors``, writes through ``services``;
 a refused form comes back as a 400 with the reason next to the field."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Department, User
@@ -51,6 +53,7 @@ from .selectors import (
     saved_replies_for,
     with_list_relations,
 )
+from .services.replies import reply_is_stuck
 
 PAGE_SIZE = 50
 STATUS_BUTTONS = (Conversation.Status.OPEN, Conversation.Status.WAITING, Conversation.Status.RESOLVED,
@@ -61,8 +64,10 @@ EVENT_LABELS = {
     "tag_added": "Tag added", "tag_removed": "Tag removed", "reply_sending": "Reply sending",
     "reply_submitted": "Reply submitted for approval", "reply_approved": "Reply approved",
     "reply_returned": "Reply returned", "reply_sent": "Reply sent", "reply_failed": "Reply failed",
+    "reply_retried": "Reply sent again by hand",
     "sla_warning": "SLA warning", "sla_breached": "SLA breached", "reopened": "Reopened by the customer",
     "customer_replied": "The customer replied", "unassigned_offboarding": "Returned to the queue (offboarding)",
+    "taken_over": "Taken over",
 }
 
 
@@ -213,7 +218,7 @@ def _describe_events(events) -> list[dict]:
     user_ids, department_ids = set(), set()
     for event in events:
         data = event.data or {}
-        for key in ("assignee", "before", "user") if event.kind in ("assigned", "auto_assigned",
+        for key in ("assignee", "before", "user") if event.kind in ("assigned", "auto_assigned", "taken_over",
                                                                      "unassigned_offboarding") else ("user",):
             if isinstance(data.get(key), int):
                 user_ids.add(data[key])
@@ -227,8 +232,11 @@ def _describe_events(events) -> list[dict]:
     described = []
     for event in events:
         data, kind = event.data or {}, event.kind
-        if kind in ("assigned", "auto_assigned"):
+        if kind in ("assigned", "auto_assigned", "taken_over"):
             text = _("to %(who)s") % {"who": users.get(data.get("assignee"), nobody)}
+            if isinstance(data.get("before"), int):
+                text = _("from %(before)s to %(who)s") % {"before": users.get(data["before"], nobody),
+                                                          "who": users.get(data.get("assignee"), nobody)}
         elif kind in ("status", "intent"):
             labels = statuses if kind == "status" else intents
             before, after = data.get("before"), data.get("after")
@@ -252,7 +260,7 @@ def _describe_events(events) -> list[dict]:
             text = _("was %(status)s") % {"status": statuses.get(data.get("from"), data.get("from"))}
         elif kind == "note" and data.get("mentions"):
             text = _("mentions %(n)s colleague(s)") % {"n": len(data["mentions"])}
-        elif kind in ("note", "reply_sending", "reply_approved", "reply_sent", "customer_replied",
+        elif kind in ("note", "reply_sending", "reply_approved", "reply_sent", "reply_retried", "customer_replied",
                       "unassigned_offboarding"):
             text = ""
         else:
@@ -266,8 +274,10 @@ def _conversation_context(request, conversation: Conversation, **forms) -> dict:
     mode = reply_mode(user, conversation)
     replies = list(conversation.replies.exclude(status=Reply.Status.SENT).select_related("author", "approved_by"))
     reply_errors = forms.get("reply_errors") or {}
+    now = timezone.now()
     for reply in replies:
         reply.conversation = conversation
+        reply.is_stuck = reply_is_stuck(reply, now=now)
         reply.can_review = reply.status == Reply.Status.PENDING_APPROVAL and can_approve_reply(user, reply)
         reply.is_mine = reply.author_id == user.pk
         reply.errors = reply_errors.get(reply.pk, [])
@@ -303,10 +313,11 @@ def _conversation_context(request, conversation: Conversation, **forms) -> dict:
         "route_form": forms.get("route_form") or RouteForm(initial={"department": conversation.department_id}),
         "note_form": forms.get("note_form") or NoteForm(),
         "tag_form": forms.get("tag_form") or TagForm(),
-        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "reply_form": forms.get("reply_form") or ReplyForm(),  # a fresh client token per render
         "pick_form": forms.get("pick_form") or SavedReplyPickForm(queryset=saved_replies_for(user, conversation)),
         "here_params": [(k, v) for k, v in request.GET.items() if k != "saved"],
         "claim_errors": forms.get("claim_errors") or [],
+        "take_over_from": forms.get("take_over_from"),
     }
     return context
 
@@ -316,7 +327,7 @@ def _render_conversation(request, conversation, status=200, **forms):
     context.update(_conversation_context(request, conversation, **forms))
     if status == 400:
         return render_invalid(request, "inbox/conversation.html", context)
-    return render(request, "inbox/conversation.html", context)
+    return render(request, "inbox/conversation.html", context, status=status)
 
 
 @login_required
@@ -363,22 +374,51 @@ def _act(request, conversation, form, form_key, action, success: str):
 @login_required
 @require_POST
 def conversation_claim(request, pk):
+    """Claims a conversation nobody holds. One someone else holds is refused
+    (409) with a confirmation step: "Take over from Ana? They will be told.",
+    whose button posts again with ``take_over`` and the holder confirmed."""
     conversation = _visible(request, pk)
+    confirmed = request.POST.get("take_over") == "1"
+    holder = request.POST.get("holder", "")
     try:
-        services.conversation_claim(actor=request.user, conversation=conversation)
+        claimed = services.conversation_claim(actor=request.user, conversation=conversation, take_over=confirmed,
+                                              expected_holder_id=int(holder) if holder.isdigit() else None)
+    except services.ConversationHeldError as exc:
+        return _render_conversation(request, _visible(request, pk), status=409, take_over_from=exc.holder)
     except ValidationError as exc:
         return _render_conversation(request, conversation, status=400, claim_errors=exc.messages)
-    messages.success(request, _("The conversation is yours."))
+    previous = getattr(claimed, "previous_assignee", None)
+    if previous is not None:
+        messages.success(request, _("The conversation is yours; %(holder)s has been told.") % {"holder": previous})
+    else:
+        messages.success(request, _("The conversation is yours."))
     return _back(request, conversation)
 
 
 @login_required
 @require_POST
 def conversation_assign(request, pk):
+    """Assigning someone else reassigns (the previous assignee is told);
+    assigning oneself is a claim, with the same take-over confirmation."""
     conversation = _visible(request, pk)
     form = AssignForm(request.POST, conversation=conversation)
-    return _act(request, conversation, form, "assign_form", lambda d: services.conversation_assign(
-        actor=request.user, conversation=conversation, assignee=d["assignee"]), _("Assignment saved."))
+    held = []
+
+    def assign(data):
+        try:
+            return services.conversation_assign(actor=request.user, conversation=conversation,
+                                                assignee=data["assignee"])
+        except services.ConversationHeldError as exc:
+            held.append(exc.holder)
+            raise
+
+    if submit(form, assign).ok:
+        messages.success(request, _("Assignment saved."))
+        return _back(request, conversation)
+    if held:
+        return _render_conversation(request, _visible(request, pk), status=409, assign_form=form,
+                                    take_over_from=held[0])
+    return _render_conversation(request, conversation, status=400, assign_form=form)
 
 
 @login_required
@@ -445,6 +485,10 @@ def tag_remove(request, pk):
     return _back(request, conversation)
 
 
+QUEUED_WHILE_RUNNER_DOWN = _lazy("Reply saved and queued: the task runner cannot be reached right now. It is sent "
+                                  "automatically as soon as the runner is back.")
+
+
 @login_required
 @require_POST
 def reply_submit(request, pk):
@@ -454,10 +498,28 @@ def reply_submit(request, pk):
         raise PermissionDenied(_("You have no right to draft or send replies on %(account)s.")
                                % {"account": conversation.account})
     form = ReplyForm(request.POST)
-    success = _("Reply on its way to the channel.") if mode == "send" else _(
-        "Sent for approval: a colleague with the reply or approve right will review it.")
-    return _act(request, conversation, form, "reply_form", lambda d: services.reply_submit(
-        actor=request.user, conversation=conversation, body=d["body"]), success)
+    outcome = submit(form, lambda d: services.reply_submit(
+        actor=request.user, conversation=conversation, body=d["body"], client_token=d.get("client_token")))
+    if not outcome.ok:
+        token_errors = form.errors.get("client_token")
+        if token_errors:
+            # The token is a hidden field: say why at the top, and hand out a fresh one with the text kept,
+            # so sending again makes a new reply.
+            form = ReplyForm({"body": request.POST.get("body", ""), "client_token": str(uuid.uuid4())})
+            form.is_valid()
+            form.add_error(None, list(token_errors))
+        return _render_conversation(request, conversation, status=400, reply_form=form)
+    reply = outcome.value
+    if reply.replayed:
+        messages.info(request, _("This reply was already sent: it was not sent twice.") if mode == "send" else _(
+            "This reply was already submitted for approval: it was not submitted twice."))
+    elif mode != "send":
+        messages.success(request, _("Sent for approval: a colleague with the reply or approve right will review it."))
+    elif reply.enqueue_failed:
+        messages.warning(request, QUEUED_WHILE_RUNNER_DOWN)
+    else:
+        messages.success(request, _("Reply on its way to the channel."))
+    return _back(request, conversation)
 
 
 def _visible_reply(request, pk) -> Reply:
@@ -469,11 +531,14 @@ def _visible_reply(request, pk) -> Reply:
 
 def _reply_action(request, reply, action, success):
     try:
-        action()
+        done = action()
     except ValidationError as exc:
         return _render_conversation(request, reply.conversation, status=400,
                                     reply_errors={reply.pk: exc.messages})
-    messages.success(request, success)
+    if getattr(done, "enqueue_failed", False):
+        messages.warning(request, QUEUED_WHILE_RUNNER_DOWN)
+    else:
+        messages.success(request, success)
     return _back(request, reply.conversation)
 
 
@@ -508,7 +573,7 @@ def reply_return(request, pk):
 def reply_retry(request, pk):
     reply = _visible_reply(request, pk)
     return _reply_action(request, reply, lambda: services.reply_retry(actor=request.user, reply=reply),
-                         _("Trying to send the reply again."))
+                         _("Sending the reply again now."))
 
 
 @login_required

@@ -20,7 +20,6 @@ batch was acceptable; 400 with the same body when every item was invalid
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 import time
@@ -33,6 +32,8 @@ from django.views.decorators.csrf import csrf_exempt
 from security.models import Credential, SocialAccount
 from security.services import credential_for_connector
 from security.vault import CredentialDecryptError
+from socialops.parsers import JSONTooDeepError, too_large_detail
+from socialops.parsers import loads as loads_json
 
 from .ingest import ingest_messages
 from .models import WebhookDelivery
@@ -112,7 +113,7 @@ def receive(request, account_id: int):
     try:
         body = request.body
     except RequestDataTooBig:
-        return JsonResponse({"detail": "body: too large."}, status=413)
+        return JsonResponse({"detail": f"body: {too_large_detail()}"}, status=413)
 
     timestamp = request.META.get(TIMESTAMP_HEADER, "")
     problem = _timestamp_problem(timestamp, time.time())
@@ -133,9 +134,12 @@ def receive(request, account_id: int):
                             status=400)
 
     try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return JsonResponse({"detail": "body: not valid JSON"}, status=400)
+        # The API's parser: the same depth limit, NaN and Infinity refused.
+        payload = loads_json(body)
+    except JSONTooDeepError as exc:
+        return JsonResponse({"detail": f"body: {exc}"}, status=400)
+    except ValueError as exc:  # UnicodeDecodeError included
+        return JsonResponse({"detail": f"body: not valid JSON (UTF-8): {exc}"}, status=400)
     if isinstance(payload, dict) and isinstance(payload.get("messages"), list):
         items = payload["messages"]
     elif isinstance(payload, list):

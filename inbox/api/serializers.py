@@ -173,9 +173,13 @@ class ReplySerializer(serializers.ModelSerializer):
     class Meta:
         model = Reply
         fields = ["id", "conversation", "author", "body", "status", "needs_specialist", "approved_by",
-                  "approved_at", "review_comment", "attempts", "next_attempt_at", "last_error",
-                  "platform_message_id", "sent_at", "created_at"]
+                  "approved_at", "review_comment", "attempts", "next_attempt_at", "lease_until", "last_error",
+                  "platform_message_id", "sent_at", "client_token", "created_at"]
         read_only_fields = fields
+        extra_kwargs = {
+            "lease_until": {"help_text": "While set and in the future, a worker is sending the reply."},
+            "client_token": {"help_text": "The client token it was submitted with, if any."},
+        }
 
 
 class ConversationDetailSerializer(ConversationSerializer):
@@ -223,6 +227,10 @@ class TagSerializer(serializers.Serializer):
 
 class ReplyCreateSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=5000)
+    client_token = serializers.UUIDField(
+        required=False, allow_null=True, default=None,
+        help_text="A UUID the client makes once per compose action. Submitting again with it returns the first "
+                  "reply (200) instead of creating and sending a second one; with another text it is a 400.")
 
 
 class ReturnSerializer(serializers.Serializer):

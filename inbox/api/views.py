@@ -13,13 +13,14 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError, PermissionDenied
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.serializers import UserSummarySerializer
 from security.audit import audit_write
 from security.models import Capability
 from security.permissions import has_capability, is_security_admin
@@ -244,6 +245,22 @@ LIST_COLUMNS = [
 TAG_NAME = OpenApiParameter("name", str, OpenApiParameter.PATH, description="The tag's name.")
 
 
+class ClaimSerializer(serializers.Serializer):
+    take_over = serializers.BooleanField(default=False, help_text="Take it over from whoever holds it; they are told.")
+
+
+class HeldSerializer(serializers.Serializer):
+    assignee = serializers.ListField(child=serializers.CharField(), help_text="Who holds it, as a sentence.")
+    holder = UserSummarySerializer(help_text="Who holds it.")
+    take_over = serializers.CharField(help_text="How to take it over.")
+
+
+def _held_response(exc) -> Response:
+    return Response({"assignee": exc.messages, "holder": UserSummarySerializer(exc.holder).data,
+                     "take_over": "Send take_over: true to take it over; they will be told."},
+                    status=status.HTTP_409_CONFLICT)
+
+
 @extend_schema_view(
     list=extend_schema(description="Conversations the caller can see, newest activity first."),
     retrieve=extend_schema(description="The conversation with its thread (oldest first), routing decisions, "
@@ -290,21 +307,41 @@ class ConversationViewSet(ListFiltersOnly, viewsets.ReadOnlyModelViewSet):
     def queues(self, request):
         return Response(QueueCountsSerializer(queue_counts(request.user)).data)
 
-    @extend_schema(request=None, responses=ConversationSerializer,
-                   description="Assigns the conversation to the caller.")
+    @extend_schema(request=ClaimSerializer,
+                   responses={200: ConversationSerializer,
+                              409: OpenApiResponse(HeldSerializer, description="Someone else holds it: nothing "
+                                                   "changed. Send `take_over: true` to take it over.")},
+                   description="Assigns the conversation to the caller if nobody holds it (of two claims at the "
+                               "same moment exactly one wins). When someone else holds it the answer is a 409 "
+                               "naming them, unless `take_over` is true: then it is taken over, the previous "
+                               "assignee is recorded in the history and told.")
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
-        conversation = services.conversation_claim(actor=request.user, conversation=self.get_object())
+        conversation = self.get_object()
+        data = self._input(ClaimSerializer)
+        try:
+            conversation = services.conversation_claim(actor=request.user, conversation=conversation,
+                                                       take_over=data["take_over"])
+        except services.ConversationHeldError as exc:
+            return _held_response(exc)
         return self._conversation_response(conversation)
 
-    @extend_schema(request=AssignSerializer, responses=ConversationSerializer,
-                   description="Assigns to a member of the conversation's department, or unassigns (null).")
+    @extend_schema(request=AssignSerializer,
+                   responses={200: ConversationSerializer,
+                              409: OpenApiResponse(HeldSerializer, description="Assigning oneself while someone "
+                                                   "else holds it, without `take_over: true`.")},
+                   description="Assigns to a member of the conversation's department, or unassigns (null); "
+                               "whoever held it is told. Assigning oneself is a claim (see claim, `take_over`).")
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         conversation = self.get_object()
         data = self._input(AssignSerializer)
-        conversation = services.conversation_assign(actor=request.user, conversation=conversation,
-                                                    assignee=data["assignee"])
+        take_over = self._input(ClaimSerializer)["take_over"]
+        try:
+            conversation = services.conversation_assign(actor=request.user, conversation=conversation,
+                                                        assignee=data["assignee"], take_over=take_over)
+        except services.ConversationHeldError as exc:
+            return _held_response(exc)
         return self._conversation_response(conversation)
 
     @extend_schema(request=StatusSerializer, responses=ConversationSerializer,
@@ -374,19 +411,27 @@ class ConversationViewSet(ListFiltersOnly, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=ReplyCreateSerializer,
-        responses={201: ReplySerializer, 403: OpenApiResponse(description="No right to draft or send here.")},
+        responses={201: ReplySerializer,
+                   200: OpenApiResponse(ReplySerializer, description="A repeat of a submit with the same "
+                                                                     "`client_token`: the first reply, unchanged."),
+                   403: OpenApiResponse(description="No right to draft or send here.")},
         description="With `reply` on the account the reply is sent at once (status approved, sending or sent); "
                     "with only `draft`, or in a sensitive conversation without being a specialist, it waits for "
-                    "approval (status pending).",
+                    "approval (status pending). Status approved means queued: when the task runner is down the "
+                    "reply is kept and sent once it is back. Pass a `client_token` (UUID) per compose action so "
+                    "a retried request never posts twice.",
     )
     @action(detail=True, methods=["post"])
     def replies(self, request, pk=None):
         conversation = self.get_object()
         data = self._input(ReplyCreateSerializer)
-        reply = services.reply_submit(actor=request.user, conversation=conversation, body=data["body"])
+        reply = services.reply_submit(actor=request.user, conversation=conversation, body=data["body"],
+                                      client_token=data.get("client_token"))
         # A synchronous worker may already have sent it: answer with what is stored now.
+        replayed = reply.replayed
         reply.refresh_from_db()
-        return Response(ReplySerializer(reply).data, status=status.HTTP_201_CREATED)
+        return Response(ReplySerializer(reply).data,
+                        status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED)
 
 
 # --- replies ---------------------------------------------------------------------------
@@ -434,7 +479,9 @@ class ReplyViewSet(ListFiltersOnly, viewsets.ReadOnlyModelViewSet):
                                                    comment=serializer.validated_data["comment"]))
 
     @extend_schema(request=None, responses={200: ReplySerializer},
-                   description="Sends a failed reply again (holders of `reply`).")
+                   description="Sends again, now, a failed reply or one stuck on its way (approved or sending, "
+                               "and no worker took it within the lease), with the same idempotency key "
+                               "(holders of `reply`). A sent reply, or one being sent, is a 400.")
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         return self._respond(services.reply_retry(actor=request.user, reply=self.get_object()))

@@ -11,11 +11,15 @@ from typing import Protocol
 
 class ConnectorError(Exception):
     """A platform call failed. ``retry_after`` (seconds) says when to try again
-    for a transient failure (429, 5xx, network); None means permanent."""
+    for a transient failure (429, 5xx, network); None means permanent.
+    ``server_said`` is True when the platform itself named that time
+    (``Retry-After``, or the rate limit's reset on a 429): the poller then
+    waits exactly that long instead of its own doubling back-off."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None):
+    def __init__(self, message: str, *, retry_after: float | None = None, server_said: bool = False):
         super().__init__(message)
         self.retry_after = retry_after
+        self.server_said = server_said and retry_after is not None
 
     @property
     def transient(self) -> bool:
@@ -29,10 +33,16 @@ class NoConnectorError(ConnectorError):
 @dataclass
 class FetchResult:
     """Items in the ingest service's input format, and the cursor to store
-    once they are safely ingested."""
+    once they are safely ingested.
+
+    A fetch that fails part-way returns what it got before the failure, a
+    cursor that covers only those items (so the next poll resumes where this
+    one stopped) and the failure in ``error``; a fetch that got nothing may
+    raise the ConnectorError instead."""
 
     items: list[dict] = field(default_factory=list)
     cursor: dict = field(default_factory=dict)
+    error: ConnectorError | None = None
 
 
 class Connector(Protocol):

@@ -6,10 +6,22 @@ replies and publications with an ``Idempotency-Key``.
 
 The cursor (``ConnectorState.cursor``) is ``{"since_id": <newest notification
 id already stored>}``. A poll pages backwards (``max_id``) from the newest
-notification down to ``since_id``; when a poll stops at its page or time cap
-before reaching ``since_id``, the cursor keeps ``since_id`` and remembers
-where to resume (``max_id``) and the newest id seen (``newest_id``), so the
-next poll continues the backlog and nothing in between is skipped.
+notification down to ``since_id``; when a poll stops before reaching
+``since_id`` (its page or time cap, or a page that failed), the cursor keeps
+``since_id`` and remembers where to resume (``max_id``) and the newest id
+seen (``newest_id``), so the next poll continues the backlog and nothing in
+between is skipped. What was fetched before a failing page is returned with
+the error (``FetchResult.error``): it is stored and the next poll resumes at
+the failing page.
+
+The first poll of an account (no ``since_id``) takes its newest
+``SOCIALOPS_MASTODON_BACKFILL`` mentions (400), over as many polls as that
+needs (``backfill_left`` in the cursor counts down); older history is for
+``import_messages``.
+
+A failure's wait is the server's when it says one: ``Retry-After`` (seconds
+or an HTTP date) on any transient failure, and on a 429 also the rate limit's
+reset (``X-RateLimit-Reset``), whichever is later.
 
 The access token is read only through ``credential_for_connector`` and is
 never logged nor put in an error message: every Mastodon.py exception is
@@ -19,8 +31,11 @@ import logging
 import re
 import time
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 
+import requests
+from django.conf import settings
 from mastodon import Mastodon
 from mastodon.errors import (
     MastodonAPIError,
@@ -126,23 +141,65 @@ def _status_code(exc: MastodonAPIError) -> int | None:
     return None
 
 
+def retry_after_seconds(value: str | None, *, server_date: str | None = None,
+                        now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delay-seconds, or an
+    HTTP date (counted from the response's ``Date`` when there is one, so a
+    skewed server clock does not matter). None when absent or unreadable."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit():
+        return float(int(text))
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    reference = datetime.fromtimestamp(time.time() if now is None else now, tz=UTC)
+    if server_date:
+        try:
+            reference = parsedate_to_datetime(server_date.strip())
+            if reference.tzinfo is None:
+                reference = reference.replace(tzinfo=UTC)
+        except (TypeError, ValueError, IndexError):
+            pass
+    return max(0.0, (when - reference).total_seconds())
+
+
+def _server_wait(client) -> float | None:
+    """The Retry-After of the client's last response, if it had one."""
+    return getattr(getattr(client, "session", None), "socialops_retry_after", None)
+
+
+def _transient(message: str, server_wait: float | None) -> ConnectorError:
+    if server_wait is None:
+        return ConnectorError(message, retry_after=TRANSIENT_RETRY_SECONDS)
+    wait = max(1.0, server_wait)
+    return ConnectorError(f"{message} The server asked to wait {round(wait)} s (Retry-After).", retry_after=wait,
+                          server_said=True)
+
+
 def translate_error(exc: MastodonError, client: Mastodon | None = None, *, action: str) -> ConnectorError:
     """A ConnectorError with our own words: never the token, never the raw
     exception text (it may carry the request's details)."""
+    server_wait = _server_wait(client)
     if isinstance(exc, MastodonRatelimitError):
-        retry_after = float(TRANSIENT_RETRY_SECONDS)
         reset = getattr(client, "ratelimit_reset", None) if client is not None else None
-        if reset:
-            retry_after = max(1.0, float(reset) - time.time())
-        return ConnectorError(f"Mastodon rate limit reached while {action}; retrying in {round(retry_after)} s.",
-                              retry_after=retry_after)
+        waits = [wait for wait in (server_wait, float(reset) - time.time() if reset else None) if wait is not None]
+        if not waits:
+            return ConnectorError(f"Mastodon rate limit reached while {action}; retrying in "
+                                  f"{TRANSIENT_RETRY_SECONDS} s.", retry_after=TRANSIENT_RETRY_SECONDS)
+        retry_after = max(1.0, *waits)
+        return ConnectorError(f"Mastodon rate limit reached while {action}; the server asked to wait "
+                              f"{round(retry_after)} s.", retry_after=retry_after, server_said=True)
     if isinstance(exc, MastodonNetworkError):
         return ConnectorError(f"Mastodon server not reachable while {action}.", retry_after=TRANSIENT_RETRY_SECONDS)
     if isinstance(exc, MastodonAPIError):
         status = _status_code(exc)
         if isinstance(exc, MastodonServerError) or (status is not None and status >= 500):
-            return ConnectorError(f"Mastodon server error (HTTP {status}) while {action}.",
-                                  retry_after=TRANSIENT_RETRY_SECONDS)
+            return _transient(f"Mastodon server error (HTTP {status}) while {action}.", server_wait)
         if status in (401, 403):
             return ConnectorError(f"Mastodon refused the access token (HTTP {status}) while {action}: "
                                   "check the account's API token.")
@@ -150,8 +207,7 @@ def translate_error(exc: MastodonError, client: Mastodon | None = None, *, actio
             return ConnectorError(f"Mastodon answered HTTP 404 while {action}: check the server address "
                                   "and that the status still exists.")
         if status in (408, 425, 429):
-            return ConnectorError(f"Mastodon asked to try again later (HTTP {status}) while {action}.",
-                                  retry_after=TRANSIENT_RETRY_SECONDS)
+            return _transient(f"Mastodon asked to try again later (HTTP {status}) while {action}.", server_wait)
         if status is not None:
             return ConnectorError(f"Mastodon rejected the request (HTTP {status}) while {action}.")
         return ConnectorError(f"Mastodon sent an unreadable answer while {action}.",
@@ -167,6 +223,11 @@ class MastodonConnector:
     max_pages = 10           # per poll; the rest is a backlog for the next poll
     time_budget = 30.0       # seconds of paging per poll (django-q timeout is 60 s)
     request_timeout = 10     # seconds per HTTP request
+
+    @staticmethod
+    def backfill() -> int:
+        """How many of the newest mentions an account's first poll takes."""
+        return max(0, int(getattr(settings, "SOCIALOPS_MASTODON_BACKFILL", 400)))
 
     # -- plumbing --
 
@@ -184,13 +245,31 @@ class MastodonConnector:
             raise ConnectorError("The account's API token cannot be decrypted with the configured vault keys.") \
                 from None
         client = Mastodon(api_base_url=base_url, ratelimit_method="throw", version_check_mode="none",
-                          request_timeout=self.request_timeout, user_agent=USER_AGENT)
+                          request_timeout=self.request_timeout, user_agent=USER_AGENT,
+                          session=self._session())
         # Set after construction: Mastodon.py reads ``access_token`` as a file
         # path when such a file exists, which a secret must never trigger.
         client.access_token = token
         return client
 
+    @staticmethod
+    def _session() -> requests.Session:
+        """A session that remembers each response's Retry-After (Mastodon.py
+        does not keep it) for ``translate_error``."""
+        session = requests.Session()
+        session.socialops_retry_after = None
+
+        def remember_retry_after(response, *args, **kwargs):
+            session.socialops_retry_after = retry_after_seconds(response.headers.get("Retry-After"),
+                                                                server_date=response.headers.get("Date"))
+
+        session.hooks["response"].append(remember_retry_after)
+        return session
+
     def _call(self, client: Mastodon, action: str, func, *args, **kwargs):
+        session = getattr(client, "session", None)
+        if session is not None:
+            session.socialops_retry_after = None  # never an earlier response's
         try:
             return func(*args, **kwargs)
         except MastodonError as exc:
@@ -202,23 +281,44 @@ class MastodonConnector:
         cursor = cursor or {}
         client = self.client(account)
         since_id = str(cursor["since_id"]) if cursor.get("since_id") else None
-        max_id = str(cursor["max_id"]) if cursor.get("max_id") and since_id else None
-        newest = _newest(cursor.get("newest_id")) if max_id else None
+        resuming = bool(cursor.get("max_id"))
+        max_id = str(cursor["max_id"]) if resuming else None
+        newest = _newest(cursor.get("newest_id")) if resuming else None
+        # A first poll (no since_id) takes at most ``backfill_left`` more mentions.
+        left = None
+        if since_id is None:
+            left = self.backfill()
+            if resuming and cursor.get("backfill_left") is not None:
+                left = max(0, int(cursor["backfill_left"]))
         statuses: dict[str, dict] = {}
         exhausted = False
+        error = None
         deadline = time.monotonic() + self.time_budget
         for _page in range(self.max_pages):
-            page = self._call(client, "fetching mentions", client.notifications, types=["mention"],
-                              since_id=since_id, max_id=max_id, limit=self.page_limit)
-            fresh = [n for n in (page or []) if since_id is None or id_key(n["id"]) > id_key(since_id)]
+            # With nothing left to backfill, one mention is fetched only to learn where "now" is.
+            limit = self.page_limit if left is None else max(1, min(self.page_limit, left))
+            try:
+                page = self._call(client, "fetching mentions", client.notifications, types=["mention"],
+                                  since_id=since_id, max_id=max_id, limit=limit)
+            except ConnectorError as exc:
+                error = exc  # keep what the earlier pages brought; resume at this page
+                break
+            fresh = sorted((n for n in (page or []) if since_id is None or id_key(n["id"]) > id_key(since_id)),
+                           key=lambda n: id_key(n["id"]), reverse=True)
             if not fresh:
                 exhausted = True
                 break
-            for notification in fresh:
-                newest = _newest(newest, notification["id"])
+            taken = fresh if left is None else fresh[:left]  # the newest ones
+            newest = _newest(newest, fresh[0]["id"])
+            for notification in taken:
                 status = notification.get("status")
                 if notification.get("type") == "mention" and status:
                     statuses.setdefault(str(status["id"]), status)
+            if left is not None:
+                left -= len(taken)
+                if left <= 0:
+                    exhausted = True  # the backfill is complete: older history is skipped
+                    break
             next_page = getattr(page, "_pagination_next", None) or {}
             next_max = str(next_page["max_id"]) if next_page.get("max_id") else None
             if next_max is None or (max_id is not None and id_key(next_max) >= id_key(max_id)) \
@@ -228,12 +328,18 @@ class MastodonConnector:
             max_id = next_max
             if time.monotonic() > deadline:
                 break
-        if exhausted or since_id is None:
-            # A first poll takes the latest pages only: older history is for import_messages.
+        if exhausted:
             new_cursor = {"since_id": _newest(newest, since_id)} if (newest or since_id) else {}
+        elif newest is None:
+            new_cursor = dict(cursor)  # nothing new seen: resume exactly where this poll started
         else:
             new_cursor = {"since_id": since_id, "max_id": max_id, "newest_id": newest}
-        return FetchResult(items=self._items(account, statuses), cursor=new_cursor)
+            if left is not None:
+                new_cursor["backfill_left"] = left
+        items = self._items(account, statuses)
+        if error is not None and not items and new_cursor == cursor:
+            raise error
+        return FetchResult(items=items, cursor=new_cursor, error=error)
 
     def _items(self, account, statuses: dict[str, dict]) -> list[dict]:
         ordered = sorted(statuses.values(), key=lambda s: id_key(s["id"]))

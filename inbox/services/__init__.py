@@ -9,6 +9,7 @@ Split by domain; import from here: ``from inbox import services``.
 """
 
 from .conversations import (  # noqa: F401
+    ConversationHeldError,
     assign_round_robin,
     conversation_assign,
     conversation_claim,
@@ -28,4 +29,5 @@ from .replies import (  # noqa: F401
     reply_send,
     reply_submit,
 )
-from .sweep import offboarding_release_work, retry_due_replies, sla_sweep  # noqa: F401
+from .replies import retry_due_replies  # noqa: F401  (the lease-based sweep)
+from .sweep import offboarding_release_work, sla_sweep  # noqa: F401

@@ -4,6 +4,7 @@
 import logging
 import re
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
@@ -17,6 +18,16 @@ from ..permissions import can_work_conversation
 
 logger = logging.getLogger(__name__)
 MAX_SEND_ATTEMPTS = 5
+# How long a worker holds a reply while sending it: longer than the connector's timeout (10 s per request,
+# 60 s for a whole django-q task), shorter than anyone would wait for a reply that never leaves.
+DEFAULT_REPLY_LEASE_SECONDS = 120
+
+
+def reply_lease_seconds() -> int:
+    """``SOCIALOPS_REPLY_LEASE_SECONDS`` when set (read on each call, so a test can override it)."""
+    return int(getattr(settings, "SOCIALOPS_REPLY_LEASE_SECONDS", DEFAULT_REPLY_LEASE_SECONDS))
+
+
 _MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
 
 

@@ -4,6 +4,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,42 +32,113 @@ from ._common import _MENTION, SLA_FIELDS, _event, _locked, _require_work
 
 # --- assignment -------------------------------------------------------------
 
+class ConversationHeldError(ValidationError):
+    """A claim refused because someone else holds the conversation. ``holder``
+    is who; the caller may offer to take it over (``take_over=True``)."""
+
+    def __init__(self, holder: User):
+        self.holder = holder
+        super().__init__({"assignee": _("%(holder)s is handling this conversation.") % {"holder": holder}})
+
+
 def _eligible_assignees(conversation):
     members = Membership.objects.active().filter(department_id=conversation.department_id).values("user_id")
     return User.objects.filter(is_active=True, pk__in=members)
 
 
+def _notify_previous(previous: User | None, *, actor: User, conversation: Conversation, text: str) -> None:
+    if previous is not None and previous.pk != actor.pk and previous.is_active:
+        notify(recipient=previous, kind="conversation.reassigned", level="warning", text=text,
+               url=f"/inbox/c/{conversation.pk}/")
+
+
 @transaction.atomic
-def conversation_assign(*, actor: User, conversation: Conversation, assignee: User | None) -> Conversation:
-    """Assigns to a member of the conversation's department (or unassigns)."""
+def conversation_claim(*, actor: User, conversation: Conversation, take_over: bool = False,
+                       expected_holder_id: int | None = None) -> Conversation:
+    """Makes ``actor`` the assignee of a conversation nobody holds, with one
+    conditional UPDATE (``assignee IS NULL``): of two agents claiming at the
+    same moment exactly one wins. When someone else holds it the claim is
+    refused with ``ConversationHeldError`` naming them, unless ``take_over``: then
+    the row is locked, the previous assignee recorded in the history
+    (``taken_over``) and told in-app. ``expected_holder_id`` (the person the
+    agent confirmed taking over from) refuses the take-over again if it has
+    changed hands since. Returns the conversation as stored; on a take-over
+    its ``previous_assignee`` attribute is who held it."""
     _require_work(actor, conversation)
-    if assignee is not None and assignee.pk != actor.pk and not (
+    open_if_new = Case(When(status=Conversation.Status.NEW, then=Value(Conversation.Status.OPEN)),
+                       default=F("status"))
+    claimed = Conversation.objects.filter(pk=conversation.pk, assignee__isnull=True).update(
+        assignee=actor, status=open_if_new, updated_at=timezone.now())
+    if claimed:
+        stored = Conversation.objects.select_related("account", "author").get(pk=conversation.pk)
+        _event(stored, "assigned", actor, before=None, assignee=actor.pk)
+        return stored
+    locked = _locked(conversation)
+    holder = locked.assignee
+    if holder is not None and holder.pk == actor.pk:
+        return locked
+    if holder is not None and (not take_over or (expected_holder_id is not None and expected_holder_id != holder.pk)):
+        raise ConversationHeldError(holder)
+    # Locked: nobody else can change it before we commit, so these fields are current.
+    locked.assignee = actor
+    if locked.status == Conversation.Status.NEW:
+        locked.status = Conversation.Status.OPEN
+    locked.save(update_fields=["assignee", "status", "updated_at"])
+    if holder is None:  # let go between the UPDATE and the lock: an ordinary claim
+        _event(locked, "assigned", actor, before=None, assignee=actor.pk)
+        return locked
+    _event(locked, "taken_over", actor, before=holder.pk, assignee=actor.pk)
+    _notify_previous(holder, actor=actor, conversation=locked, text=_(
+        "%(actor)s took over your conversation with %(author)s") % {"actor": actor, "author": locked.author})
+    locked.previous_assignee = holder
+    return locked
+
+
+@transaction.atomic
+def conversation_assign(*, actor: User, conversation: Conversation, assignee: User | None,
+                        take_over: bool = False) -> Conversation:
+    """Assigns to a member of the conversation's department (or unassigns).
+
+    Assigning oneself is a claim (``conversation_claim``): refused with
+    ``ConversationHeldError`` while someone else holds it, unless ``take_over``.
+    Assigning someone else is a lead dispatching work: it reassigns whoever
+    holds it, under a row lock, records them in the history and tells them."""
+    _require_work(actor, conversation)
+    if assignee is not None and assignee.pk == actor.pk:
+        return conversation_claim(actor=actor, conversation=conversation, take_over=take_over)
+    if assignee is not None and not (
             assignee.is_active and _eligible_assignees(conversation).filter(pk=assignee.pk).exists()
             and can_view_conversation(assignee, conversation)):
         # One message for every refusal: an id must not reveal who that person is or whether they left.
         raise ValidationError({"assignee": _("Choose an active member of this conversation's department queue.")})
-    if conversation.assignee_id == (assignee.pk if assignee else None):
-        return conversation
-    before = conversation.assignee_id
-    conversation.assignee = assignee
-    if conversation.status == Conversation.Status.NEW and assignee is not None:
-        conversation.status = Conversation.Status.OPEN
-    conversation.save(update_fields=["assignee", "status", "updated_at"])
-    _event(conversation, "assigned", actor, before=before, assignee=assignee.pk if assignee else None)
+    locked = _locked(conversation)
+    if locked.assignee_id == (assignee.pk if assignee else None):
+        return locked
+    previous = locked.assignee
+    locked.assignee = assignee
+    if locked.status == Conversation.Status.NEW and assignee is not None:
+        locked.status = Conversation.Status.OPEN
+    locked.save(update_fields=["assignee", "status", "updated_at"])
+    _event(locked, "assigned", actor, before=previous.pk if previous else None,
+           assignee=assignee.pk if assignee else None)
     if assignee is not None and assignee.pk != actor.pk:
         notify(recipient=assignee, kind="conversation.assigned",
                text=_("%(actor)s assigned you a conversation with %(author)s")
-               % {"actor": actor, "author": conversation.author}, url=f"/inbox/c/{conversation.pk}/")
-    return conversation
-
-
-def conversation_claim(*, actor: User, conversation: Conversation) -> Conversation:
-    return conversation_assign(actor=actor, conversation=conversation, assignee=actor)
+               % {"actor": actor, "author": locked.author}, url=f"/inbox/c/{locked.pk}/")
+    if assignee is None:
+        text = _("%(actor)s returned your conversation with %(author)s to the queue")
+    else:
+        text = _("%(actor)s gave your conversation with %(author)s to %(assignee)s")
+    _notify_previous(previous, actor=actor, conversation=locked, text=text % {
+        "actor": actor, "author": locked.author, "assignee": assignee})
+    return locked
 
 
 def assign_round_robin(conversations: list[Conversation]) -> int:
     """Auto-assigns new conversations in departments whose queue asks for it,
-    taking the department's active members in turn."""
+    taking the department's active members in turn. Called by ingest on the
+    conversations it has just inserted, in its own transaction: nobody else
+    can see them yet, so there is no claim to race with."""
     by_department: dict[int, list[Conversation]] = {}
     for conversation in conversations:
         if conversation.department_id and conversation.assignee_id is None:
@@ -154,16 +226,20 @@ def conversation_set_intent(*, actor: User, conversation: Conversation, intent: 
 def conversation_route(*, actor: User, conversation: Conversation, department: Department,
                        reason: str = "") -> Conversation:
     _require_work(actor, conversation)
-    if department.pk == conversation.department_id:
+    # The assignee is read under the row lock: a claim made a moment ago is kept, not written back to empty.
+    locked = _locked(conversation)
+    if department.pk == locked.department_id:
         return conversation
-    before = conversation.department_id
-    conversation.department = department
-    if conversation.assignee_id and not Membership.objects.active().filter(
-            user_id=conversation.assignee_id, department=department).exists():
-        conversation.assignee = None
-    conversation.save(update_fields=["department", "assignee", "updated_at"])
+    before = locked.department_id
+    locked.department = department
+    if locked.assignee_id and not Membership.objects.active().filter(
+            user_id=locked.assignee_id, department=department).exists():
+        locked.assignee = None
+    locked.save(update_fields=["department", "assignee", "updated_at"])
+    # The caller's copy follows (the page checks whether it can still see it).
+    conversation.department, conversation.assignee_id = department, locked.assignee_id
     RoutingDecision.objects.create(conversation=conversation, rule=None, rule_name="by hand", department=department,
-                                   priority=conversation.priority, reason=(reason or "moved by an agent")[:300],
+                                   priority=locked.priority, reason=(reason or "moved by an agent")[:300],
                                    decided_by=actor)
     _event(conversation, "routed", actor, before=before, after=department.pk, reason=reason)
     return conversation

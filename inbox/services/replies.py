@@ -1,10 +1,21 @@
-"""Replies: submitted, approved or returned, and sent idempotently through the connector."""
+"""Replies: submitted, approved or returned, and sent through the connector
+exactly once.
 
+Nothing lost: a reply to send (approved, or sending without a live lease) is
+picked up by the every-minute sweep whatever happened to the task that should
+have sent it (a worker killed mid-send, the broker down when it was queued).
+Nothing twice: a worker sends only under a lease taken with one conditional
+UPDATE, the platform gets the reply's own idempotency key on every attempt,
+a reply already sent is never sent again, and the composer's client token
+makes a second submit of the same compose action return the first reply."""
 
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,36 +30,77 @@ from ..models import (
     Reply,
 )
 from ..permissions import can_approve_reply, can_view_conversation, reply_mode
-from ._common import MAX_SEND_ATTEMPTS, _event, logger
+from ._common import MAX_SEND_ATTEMPTS, _event, logger, reply_lease_seconds
+
+# The sweep stops taking new replies after this long, well inside django-q's 60 s task timeout; the rest
+# waits for the next minute's run.
+SWEEP_SECONDS = 40
 
 # --- replies ----------------------------------------------------------------
 
 @transaction.atomic
-def reply_submit(*, actor: User, conversation: Conversation, body: str) -> Reply:
+def reply_submit(*, actor: User, conversation: Conversation, body: str, client_token: UUID | None = None) -> Reply:
     """Sends at once for someone with `reply` (a specialist in sensitive
-    conversations); otherwise submits for approval. No right: refused."""
+    conversations); otherwise submits for approval. No right: refused.
+
+    ``client_token`` is the key of one compose action (the composer's hidden
+    field, the API's optional ``client_token``): when this conversation
+    already has a reply with it, that first reply is returned and nothing is
+    created or sent, even when both submits race; the same token with
+    another text is refused (ValidationError on ``client_token``). The
+    returned reply's ``replayed`` says which happened; ``enqueue_failed``
+    that the broker was down (the reply is kept and the sweep sends it)."""
     if not can_view_conversation(actor, conversation):
         raise PermissionDenied(_("You may not see this conversation."))
-    body = (body or "").strip()
-    if not body:
-        raise ValidationError({"body": _("A reply cannot be empty.")})
-    if len(body) > 5000:
-        raise ValidationError({"body": _("A reply can have at most 5000 characters.")})
     mode = reply_mode(actor, conversation)
     if mode == "none":
         raise PermissionDenied(_("You have no right to draft or send replies on %(account)s.")
                                % {"account": conversation.account})
-    reply = Reply.objects.create(conversation=conversation, author=actor, body=body,
-                                 needs_specialist=conversation.is_sensitive,
-                                 status=Reply.Status.APPROVED if mode == "send" else Reply.Status.PENDING_APPROVAL)
-    if mode == "send":
-        reply.approved_by, reply.approved_at = actor, timezone.now()
-        reply.save(update_fields=["approved_by", "approved_at"])
+    body = (body or "").strip()
+    if client_token is not None and (first := _first_with_token(actor, conversation, client_token, body)):
+        return first
+    if not body:
+        raise ValidationError({"body": _("A reply cannot be empty.")})
+    if len(body) > 5000:
+        raise ValidationError({"body": _("A reply can have at most 5000 characters.")})
+    sending = mode == "send"
+    try:
+        with transaction.atomic():  # a savepoint: the losing insert of a race leaves the transaction usable
+            reply = Reply.objects.create(
+                conversation=conversation, author=actor, body=body, client_token=client_token,
+                needs_specialist=conversation.is_sensitive,
+                status=Reply.Status.APPROVED if sending else Reply.Status.PENDING_APPROVAL,
+                approved_by=actor if sending else None, approved_at=timezone.now() if sending else None)
+    except IntegrityError:
+        # Another submit of the same compose action committed first (the unique (conversation,
+        # client_token) made this insert wait for it): answer with its reply.
+        first = _first_with_token(actor, conversation, client_token, body) if client_token is not None else None
+        if first is None:
+            raise
+        return first
+    reply.replayed = False
+    if sending:
         _event(conversation, "reply_sending", actor, reply=reply.pk)
         _enqueue_send(reply)
     else:
         _event(conversation, "reply_submitted", actor, reply=reply.pk, needs_specialist=reply.needs_specialist)
     return reply
+
+
+def _first_with_token(actor: User, conversation: Conversation, client_token: UUID, body: str) -> Reply | None:
+    """The reply this compose action already made, if any. The same token
+    with another text or from another person is not a repeat but a reused
+    token (a page restored by the browser's Back button): refused, so the
+    new text is neither lost silently nor taken for the first one."""
+    first = Reply.objects.filter(conversation=conversation, client_token=client_token).first()
+    if first is None:
+        return None
+    if first.author_id != actor.pk or first.body != body:
+        raise ValidationError({"client_token": _(
+            "This compose form was already used for another reply. Nothing was sent: send your text again "
+            "to post it as a new reply.")})
+    first.replayed = True
+    return first
 
 
 @transaction.atomic
@@ -86,53 +138,136 @@ def reply_return(*, actor: User, reply: Reply, comment: str) -> Reply:
 
 
 def _enqueue_send(reply: Reply) -> None:
-    from django_q.tasks import async_task
+    """Hands the send to a worker once the reply is committed. The broker
+    being down never fails the caller: the reply is stored, ``enqueue_failed``
+    is set on it, and the every-minute sweep sends it once the task runner
+    is back."""
 
-    transaction.on_commit(lambda: async_task("inbox.tasks.send_reply_task", reply.pk,
-                                             task_name=f"send-reply-{reply.idempotency_key}"))
+    def enqueue():
+        from django_q.tasks import async_task
+
+        try:
+            async_task("inbox.tasks.send_reply_task", reply.pk, task_name=f"send-reply-{reply.idempotency_key}")
+        except Exception:  # noqa: BLE001 - whatever the broker raises, the reply is safe and the sweep sends it
+            reply.enqueue_failed = True
+            logger.exception("Reply %s: could not hand the send to the task runner; the reply sweep sends it "
+                             "once the runner is back", reply.pk)
+
+    reply.enqueue_failed = False
+    transaction.on_commit(enqueue)
 
 
-def reply_send(reply_id: int) -> Reply:
-    """Sends an approved reply through the platform's connector. Idempotent:
-    a sent reply is never sent again, and the connector gets the reply's
-    idempotency key so a retried call cannot post twice."""
-    now = timezone.now()
-    with transaction.atomic():
-        reply = Reply.objects.select_for_update(of=("self",)).select_related("conversation__account").get(
-            pk=reply_id)
-        stuck = reply.status == Reply.Status.SENDING and reply.next_attempt_at and reply.next_attempt_at <= now
-        if reply.sent_at is not None or not (reply.status in (Reply.Status.APPROVED, Reply.Status.FAILED) or stuck):
-            return reply
-        if reply.conversation.account.status != reply.conversation.account.Status.ACTIVE:
-            reply.status, reply.next_attempt_at = Reply.Status.FAILED, None
-            reply.last_error = _("%(account)s is %(status)s: nothing is posted from it.") % {
-                "account": reply.conversation.account, "status": reply.conversation.account.get_status_display()}
-            reply.save(update_fields=["status", "next_attempt_at", "last_error"])
-            return reply
-        # If this worker dies mid-call, the retry job picks the reply up again after this instant,
-        # with the same idempotency key.
-        reply.status, reply.attempts = Reply.Status.SENDING, reply.attempts + 1
-        reply.next_attempt_at = now + timedelta(minutes=10)
-        reply.save(update_fields=["status", "attempts", "next_attempt_at"])
+def _to_send(now: datetime) -> Q:
+    """Approved or sending, not sent, and nobody is sending it now (no lease, or the lease ran out)."""
+    return (Q(status__in=Reply.UNSENT_STATUSES, sent_at__isnull=True)
+            & (Q(lease_until__isnull=True) | Q(lease_until__lt=now)))
+
+
+def _due(now: datetime) -> Q:
+    """What the sweep picks: to send, and not waiting for a transient failure's back-off."""
+    return _to_send(now) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+
+
+def _take_lease(reply_id: int, *, now: datetime, due_only: bool) -> bool:
+    """One conditional UPDATE: of two workers trying at once, exactly one
+    gets the reply. Also counts the attempt, so attempts stay bounded."""
+    candidates = Reply.objects.filter(_due(now) if due_only else _to_send(now), pk=reply_id,
+                                      attempts__lt=MAX_SEND_ATTEMPTS)
+    return candidates.update(status=Reply.Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=None,
+                             lease_until=now + timedelta(seconds=reply_lease_seconds())) == 1
+
+
+def reply_send(reply_id: int, *, now: datetime | None = None) -> Reply:
+    """Sends an approved reply through the platform's connector, under a
+    lease. Safe to call any number of times, from any number of workers:
+
+    - a reply already sent (``sent_at`` set), not approved, or being sent by
+      a worker whose lease is still running is left as it is: no connector
+      call, nothing written;
+    - the connector always gets the reply's own idempotency key, so an
+      attempt repeated after a worker died mid-call cannot post twice;
+    - a transient failure comes back as approved with ``next_attempt_at``
+      (the back-off), a permanent one or the last allowed attempt as failed.
+    """
+    reply, _attempted = _send(reply_id, now=now or timezone.now(), due_only=False)
+    return reply
+
+
+def _send(reply_id: int, *, now: datetime, due_only: bool) -> tuple[Reply, bool]:
+    if not _take_lease(reply_id, now=now, due_only=due_only):
+        reply = Reply.objects.select_related("conversation__account").get(pk=reply_id)
+        if reply.sent_at is not None:
+            logger.info("Reply %s was already sent: not sending it again", reply.pk)
+        return reply, False
+    reply = Reply.objects.select_related("conversation__account").get(pk=reply_id)
+    attempt = reply.attempts  # our fencing token: an outcome is written only while it is still ours
+    account = reply.conversation.account
+    if account.status != account.Status.ACTIVE:
+        message = _("%(account)s is %(status)s: nothing is posted from it.") % {
+            "account": account, "status": account.get_status_display()}
+        return _send_failed(reply, ConnectorError(message), attempt=attempt), True
     conversation = reply.conversation
     try:
-        platform_id = connector_for(conversation.account.platform).send_reply(
-            conversation.account, conversation=conversation, text=reply.body,
-            idempotency_key=str(reply.idempotency_key))
+        platform_id = connector_for(account.platform).send_reply(
+            account, conversation=conversation, text=reply.body, idempotency_key=str(reply.idempotency_key))
     except ConnectorError as exc:
-        return _send_failed(reply, exc)
+        return _send_failed(reply, exc, attempt=attempt), True
     except Exception as exc:  # noqa: BLE001 - an unexpected failure must still be visible and retried
         logger.exception("Reply %s: unexpected error from the connector", reply.pk)
-        return _send_failed(reply, ConnectorError(f"unexpected error: {type(exc).__name__}", retry_after=60))
-    return _send_succeeded(reply, platform_id)
+        return _send_failed(reply, ConnectorError(f"unexpected error: {type(exc).__name__}", retry_after=60),
+                            attempt=attempt), True
+    return _send_succeeded(reply, platform_id), True
+
+
+def retry_due_replies(*, now: datetime | None = None, batch: int = 200) -> int:
+    """The every-minute reply sweep: sends every reply that is approved or
+    sending, not sent, has no live lease and is past its back-off, oldest
+    first, each under its own lease (so a sweep running twice, or beside the
+    reply's own task, never sends it twice). A reply whose attempts are used
+    up and whose last attempt never finished is marked failed. Returns how
+    many replies it attempted."""
+    fixed_now = now
+    now = now or timezone.now()
+    _give_up_exhausted(now, batch=batch)
+    ids = list(Reply.objects.filter(_due(now), attempts__lt=MAX_SEND_ATTEMPTS).order_by("created_at", "pk")
+               .values_list("pk", flat=True)[:batch])
+    stop_at = time.monotonic() + SWEEP_SECONDS
+    attempted = 0
+    for reply_id in ids:
+        if time.monotonic() > stop_at:
+            break
+        # Each lease starts when its send does, not when the sweep did.
+        _reply, took = _send(reply_id, now=fixed_now or timezone.now(), due_only=True)
+        attempted += took
+    return attempted
+
+
+def _give_up_exhausted(now: datetime, *, batch: int) -> None:
+    with transaction.atomic():
+        rows = list(Reply.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(_due(now), attempts__gte=MAX_SEND_ATTEMPTS).select_related("conversation")[:batch])
+        if not rows:
+            return
+        error = _("Not sent after %(n)s attempts: the last one never finished (was the task runner stopped?). "
+                  "Retry to try again.") % {"n": MAX_SEND_ATTEMPTS}
+        Reply.objects.filter(pk__in=[r.pk for r in rows]).update(
+            status=Reply.Status.FAILED, lease_until=None, next_attempt_at=None, last_error=error[:500])
+        for reply in rows:
+            _event(reply.conversation, "reply_failed", None, reply=reply.pk, error=error, will_retry=False)
+            logger.warning("Reply %s: gave up after %s attempts", reply.pk, reply.attempts)
 
 
 @transaction.atomic
 def _send_succeeded(reply: Reply, platform_id: str) -> Reply:
     now = timezone.now()
-    reply.status, reply.sent_at, reply.platform_message_id = Reply.Status.SENT, now, str(platform_id)
-    reply.last_error, reply.next_attempt_at = "", None
-    reply.save(update_fields=["status", "sent_at", "platform_message_id", "last_error", "next_attempt_at"])
+    # Conditional on not being recorded yet: if our lease ran out and another worker sent it too (same
+    # idempotency key, so the platform posted it once), the conversation is updated once.
+    recorded = Reply.objects.filter(pk=reply.pk, sent_at__isnull=True).update(
+        status=Reply.Status.SENT, sent_at=now, platform_message_id=str(platform_id), last_error="",
+        next_attempt_at=None, lease_until=None)
+    reply.refresh_from_db()
+    if not recorded:
+        return reply
     conversation = Conversation.objects.select_for_update().select_related("account").get(pk=reply.conversation_id)
     Message.objects.get_or_create(
         account=conversation.account, platform_message_id=str(platform_id),
@@ -152,27 +287,64 @@ def _send_succeeded(reply: Reply, platform_id: str) -> Reply:
 
 
 @transaction.atomic
-def _send_failed(reply: Reply, exc: ConnectorError) -> Reply:
-    reply.last_error = str(exc)[:500]
-    if exc.transient and reply.attempts < MAX_SEND_ATTEMPTS and not isinstance(exc, NoConnectorError):
-        reply.status = Reply.Status.APPROVED
-        reply.next_attempt_at = timezone.now() + timedelta(seconds=max(exc.retry_after or 60, 30))
+def _send_failed(reply: Reply, exc: ConnectorError, *, attempt: int) -> Reply:
+    current = Reply.objects.select_for_update(of=("self",)).select_related("conversation").get(pk=reply.pk)
+    if current.sent_at is not None or current.status != Reply.Status.SENDING or current.attempts != attempt:
+        # Our lease ran out and someone else has the reply now (another worker, a person's retry): their
+        # outcome counts, not ours.
+        logger.warning("Reply %s: attempt %s failed after its lease ran out: %s", reply.pk, attempt, exc)
+        return current
+    current.last_error = str(exc)[:500]
+    if exc.transient and current.attempts < MAX_SEND_ATTEMPTS and not isinstance(exc, NoConnectorError):
+        current.status = Reply.Status.APPROVED
+        current.next_attempt_at = timezone.now() + timedelta(seconds=max(exc.retry_after or 60, 30))
     else:
-        reply.status, reply.next_attempt_at = Reply.Status.FAILED, None
-    reply.save(update_fields=["status", "last_error", "next_attempt_at"])
-    _event(reply.conversation, "reply_failed", None, reply=reply.pk, error=reply.last_error,
-           will_retry=reply.status == Reply.Status.APPROVED)
-    logger.warning("Reply %s failed (attempt %s): %s", reply.pk, reply.attempts, reply.last_error)
-    return reply
+        current.status, current.next_attempt_at = Reply.Status.FAILED, None
+    current.lease_until = None
+    current.save(update_fields=["status", "last_error", "next_attempt_at", "lease_until"])
+    _event(current.conversation, "reply_failed", None, reply=current.pk, error=current.last_error,
+           will_retry=current.status == Reply.Status.APPROVED)
+    logger.warning("Reply %s failed (attempt %s): %s", current.pk, current.attempts, current.last_error)
+    return current
+
+
+def reply_is_stuck(reply: Reply, *, now: datetime | None = None) -> bool:
+    """Approved or sending, not sent, and no worker has it: its lease ran
+    out, or nobody took it within a lease's length of when it became due
+    (the task was lost with a killed worker or a broker that was down). The
+    sweep sends it within a minute; a person may retry it at once."""
+    now = now or timezone.now()
+    if reply.sent_at is not None or reply.status not in Reply.UNSENT_STATUSES:
+        return False
+    if reply.lease_until is not None:
+        return reply.lease_until < now
+    due_since = reply.next_attempt_at or reply.approved_at or reply.created_at
+    return due_since + timedelta(seconds=reply_lease_seconds()) < now
 
 
 @transaction.atomic
 def reply_retry(*, actor: User, reply: Reply) -> Reply:
+    """Sends again, now, a failed reply or one stuck on its way (see
+    ``reply_is_stuck``), with a fresh budget of attempts and the same
+    idempotency key. A sent reply, or one a worker is sending, is refused."""
     if not can_view_conversation(actor, reply.conversation) or reply_mode(actor, reply.conversation) != "send":
         raise PermissionDenied(_("You may not send replies on this account."))
-    if reply.status != Reply.Status.FAILED:
-        raise ValidationError({"status": _("Only a failed reply can be retried.")})
-    reply.status, reply.next_attempt_at = Reply.Status.APPROVED, None
-    reply.save(update_fields=["status", "next_attempt_at"])
-    _enqueue_send(reply)
-    return reply
+    now = timezone.now()
+    current = Reply.objects.select_for_update(of=("self",)).select_related("conversation").get(pk=reply.pk)
+    if current.sent_at is not None or current.status == Reply.Status.SENT:
+        raise ValidationError({"status": _("This reply was already sent: it is not sent again.")})
+    if current.status in Reply.UNSENT_STATUSES and not reply_is_stuck(current, now=now):
+        raise ValidationError({"status": _("This reply is on its way: it can be retried if it is still not sent "
+                                           "in a few minutes.")})
+    if current.status not in (Reply.Status.FAILED, *Reply.UNSENT_STATUSES):
+        raise ValidationError({"status": _("Only a failed reply, or one stuck on its way, can be retried.")})
+    # Conditional on the state just read, so a worker that took the reply meanwhile keeps it.
+    changed = Reply.objects.filter(pk=current.pk, sent_at__isnull=True, status=current.status,
+                                   attempts=current.attempts, lease_until=current.lease_until).update(
+        status=Reply.Status.APPROVED, attempts=0, next_attempt_at=now, lease_until=None)
+    if not changed:
+        raise ValidationError({"status": _("This reply changed meanwhile: reload the page.")})
+    _event(current.conversation, "reply_retried", actor, reply=current.pk, was=current.status)
+    current.refresh_from_db()
+    _enqueue_send(current)
+    return current

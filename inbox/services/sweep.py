@@ -22,8 +22,13 @@ from .replies import reply_send
 
 def sla_sweep(*, now=None, batch: int = 500) -> dict:
     """Warns at 80% of a target and marks breaches, escalating to the
-    department lead. Uses the partial index on sla_next_check_at; idempotent:
-    flags make a second run a no-op."""
+    department lead. Uses the partial index on sla_next_check_at.
+
+    Warns once, breaches once: the rows are taken with SKIP LOCKED (two
+    sweeps at once share the work, and a row an ingest or an agent holds is
+    left to the next run), and each flag is set by a conditional UPDATE
+    (``sla_warned = false`` / ``sla_breached = false``, same SLA cycle) whose
+    notifications follow only when it changed the row."""
     now = now or timezone.now()
     warned = breached = 0
     with transaction.atomic():
@@ -35,15 +40,26 @@ def sla_sweep(*, now=None, batch: int = 500) -> dict:
             answered = conversation.first_response_at is not None
             deadline = conversation.resolution_due_at if answered else conversation.first_response_due_at
             target = "resolution" if answered else "first response"
+            # The row as read: same cycle, same clock, same flags. Anything else means it changed under us.
+            as_read = Conversation.objects.filter(
+                pk=conversation.pk, opened_at=conversation.opened_at, first_response_at__isnull=not answered,
+                sla_warned=conversation.sla_warned, sla_breached=conversation.sla_breached)
             if deadline is not None and deadline <= now and not conversation.sla_breached:
                 conversation.sla_breached = True
                 conversation.sla_warned = True
+                sla.set_next_check(conversation)
+                if not as_read.update(sla_breached=True, sla_warned=True,
+                                      sla_next_check_at=conversation.sla_next_check_at):
+                    continue
                 breached += 1
                 _escalate(conversation, target)
                 ConversationEvent.objects.create(conversation=conversation, kind="sla_breached",
                                                  data={"target": target, "due": deadline.isoformat()})
             elif not conversation.sla_warned:
                 conversation.sla_warned = True
+                sla.set_next_check(conversation)
+                if not as_read.update(sla_warned=True, sla_next_check_at=conversation.sla_next_check_at):
+                    continue
                 warned += 1
                 ConversationEvent.objects.create(conversation=conversation, kind="sla_warning",
                                                  data={"target": target, "due": deadline.isoformat()})
@@ -55,8 +71,9 @@ def sla_sweep(*, now=None, batch: int = 500) -> dict:
                            text=_("%(target)s due soon for %(author)s") % {"target": target.capitalize(),
                                                                           "author": conversation.author},
                            url=f"/inbox/c/{conversation.pk}/")
-            sla.set_next_check(conversation)
-            conversation.save(update_fields=["sla_warned", "sla_breached", "sla_next_check_at"])
+            else:
+                sla.set_next_check(conversation)
+                as_read.update(sla_next_check_at=conversation.sla_next_check_at)
     return {"warned": warned, "breached": breached, "checked": len(due)}
 
 
@@ -89,9 +106,11 @@ def retry_due_replies(*, now=None) -> int:
 def offboarding_release_work(*, actor, user, reason) -> tuple[str, dict]:
     """Open conversations of a leaver go back to their department's queue;
     their drafts waiting for approval stay on record."""
-    open_conversations = Conversation.objects.filter(assignee=user, status__in=Conversation.OPEN_STATUSES)
-    ids = list(open_conversations.values_list("pk", flat=True))
-    open_conversations.update(assignee=None)
+    # Locked in id order, as ingest locks them: the ids are exactly the conversations released, and a claim or
+    # an ingest at the same moment waits for this instead of being overwritten.
+    ids = list(Conversation.objects.select_for_update().filter(assignee=user, status__in=Conversation.OPEN_STATUSES)
+               .order_by("pk").values_list("pk", flat=True))
+    Conversation.objects.filter(pk__in=ids).update(assignee=None)
     ConversationEvent.objects.bulk_create([ConversationEvent(conversation_id=pk, kind="unassigned_offboarding",
                                                              actor=actor, data={"user": user.pk}) for pk in ids])
     return "release_inbox_work", {"conversations_returned_to_queue": len(ids)}

@@ -93,6 +93,10 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
+# With persistent connections (CONN_MAX_AGE > 0), check a reused connection
+# once per request before using it, so that a database restart or a dropped
+# connection costs a reconnect, not one 500 per worker.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("DJANGO_CONN_HEALTH_CHECKS", default=True))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -163,6 +167,20 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Request bodies: the bulk ingest takes at most 5,000 messages per batch
+# (inbox.ingest.MAX_BATCH, README). A message with 280 characters of text,
+# author, thread, language and URL is about 1 KiB of JSON, and under 4 KiB
+# even when every character is an emoji sent as \uXXXX escapes: 4 KiB per
+# message, so a full batch of ordinary messages fits (about 19.5 MiB).
+# A larger body is a JSON 413 naming the limit (socialops.parsers).
+SOCIALOPS_BULK_MAX_MESSAGES = 5_000
+SOCIALOPS_BULK_BYTES_PER_MESSAGE = 4 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("SOCIALOPS_MAX_REQUEST_BYTES",
+                                      default=SOCIALOPS_BULK_MAX_MESSAGES * SOCIALOPS_BULK_BYTES_PER_MESSAGE)
+# JSON bodies nested deeper than this are a 400 (socialops.parsers); the
+# ingest format needs 4 levels.
+SOCIALOPS_JSON_MAX_DEPTH = env.int("SOCIALOPS_JSON_MAX_DEPTH", default=64)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes anonymous calls a 401.
@@ -173,10 +191,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "socialops.api.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        # One JSON parser for the whole API, with the depth limit; forms as DRF's defaults.
+        "socialops.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # DRF's, allowing the request when the cache (Redis) is down.
+        "socialops.throttling.AnonRateThrottle",
+        "socialops.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("SOCIALOPS_THROTTLE_ANON", default="60/min"),
@@ -209,7 +234,10 @@ GUARDIAN_RAISE_403 = False
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Answers like a miss while Redis is down (socialops.cache), with short
+    # timeouts so that an unreachable Redis does not hold requests up.
+    CACHES = {"default": {"BACKEND": "socialops.cache.FailSoftRedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2}}}
     Q_BROKER = {"redis": REDIS_URL}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -250,6 +278,9 @@ SOCIALOPS_TRAINING_VALIDITY_DAYS = env.int("SOCIALOPS_TRAINING_VALIDITY_DAYS", d
 SOCIALOPS_REVEAL_VISIBLE_MINUTES = env.int("SOCIALOPS_REVEAL_VISIBLE_MINUTES", default=15)
 SOCIALOPS_REVEAL_APPROVAL_VALID_HOURS = env.int("SOCIALOPS_REVEAL_APPROVAL_VALID_HOURS", default=24)
 SOCIALOPS_OFFBOARD_REVEAL_LOOKBACK_DAYS = env.int("SOCIALOPS_OFFBOARD_REVEAL_LOOKBACK_DAYS", default=90)
+# How many of an account's newest Mastodon mentions the first poll takes
+# (spread over as many polls as it needs); older history is for import_messages.
+SOCIALOPS_MASTODON_BACKFILL = env.int("SOCIALOPS_MASTODON_BACKFILL", default=400)
 OTP_TOTP_ISSUER = "SocialOps Portal"
 
 # API tokens (django-rest-knox): stored as SHA-512 digests, always with an expiry.

@@ -303,7 +303,7 @@ def main() -> int:
     from django.test import Client
     from django.utils import timezone
 
-    from accounts.demo import load_demo_organisation
+    from accounts.demo import ensure_demo_second_factors, load_demo_organisation
     from accounts.models import User
     from inbox.demo import generate, load_demo_inbox
     from inbox.models import Conversation, Message
@@ -316,6 +316,7 @@ def main() -> int:
     load_demo_organisation()
     load_demo_security()
     load_demo_inbox(messages=0)  # service windows, routing rules, queues and saved replies; no messages
+    ensure_demo_second_factors()
     accounts = {a.handle: a for a in SocialAccount.objects.all()}
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
@@ -365,7 +366,15 @@ def main() -> int:
         f"({Conversation.objects.filter(status__in=Conversation.OPEN_STATUSES).count()} open)")
 
     client = Client()
-    client.force_login(User.objects.get(username="ada"))
+    ada = User.objects.get(username="ada")
+    client.force_login(ada)
+    # An admin signs in with a second factor: mark this session as having given it, as /login/verify/ would.
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.filter(user=ada, confirmed=True).first().persistent_id
+    session.save()
     list_url = LIST_URL
     if client.get(list_url.format(size=50)).status_code == 404:  # no API endpoint yet: measure the page instead
         list_url = "/inbox/?status=open&page_size={size}"

@@ -12,8 +12,9 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
+
+from socialops.throttling import AnonRateThrottle
 
 from .. import audit, signin, twofactor
 from ..models import ApiToken

@@ -28,6 +28,6 @@ from .replies import (  # noqa: F401
     reply_return,
     reply_send,
     reply_submit,
+    retry_due_replies,  # noqa: F401  (the lease-based sweep)
 )
-from .replies import retry_due_replies  # noqa: F401  (the lease-based sweep)
 from .sweep import offboarding_release_work, sla_sweep  # noqa: F401

@@ -10,10 +10,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 
 from accounts import twofactor
 from socialops.dates import BoundedIsoDateTimeFilter
+from socialops.throttling import UserRateThrottle
 
 from .. import selectors, services
 from ..models import AuditEvent, Capability, PublishingGrant, TrainingRecord

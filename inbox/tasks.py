@@ -8,6 +8,7 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from security.models import SocialAccount
+from socialops.schedules import ensure_schedule
 
 from . import polling
 from .models import ConnectorState
@@ -42,20 +43,7 @@ def ensure_schedules() -> None:
 
 
 def _ensure_schedule(func: str, name: str) -> None:
-    wanted = {"name": name, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1}
-    with transaction.atomic():
-        rows = list(Schedule.objects.select_for_update().filter(func=func).order_by("pk"))
-        if not rows:
-            Schedule.objects.create(func=func, **wanted)
-            return
-        keep, extra = rows[0], rows[1:]
-        changed = [field for field, value in wanted.items() if getattr(keep, field) != value]
-        for field in changed:
-            setattr(keep, field, wanted[field])
-        if changed:
-            keep.save(update_fields=changed)
-        if extra:
-            Schedule.objects.filter(pk__in=[row.pk for row in extra]).delete()
+    ensure_schedule(func, {"name": name, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1})
 
 
 def send_reply_task(reply_id: int) -> None:

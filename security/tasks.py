@@ -4,9 +4,10 @@ them, created (idempotently) by the post_migrate hook in ``apps.py``."""
 import logging
 from datetime import UTC, datetime, time, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
+
+from socialops.schedules import ensure_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -73,24 +74,9 @@ def ensure_schedules() -> None:
     to call on every deploy/migrate: a schedule's next run is set when it is
     created and left alone afterwards."""
     now = timezone.now()
-    _ensure_schedule(CHECKPOINT_FUNC, {"name": CHECKPOINT_NAME, "schedule_type": Schedule.HOURLY, "repeats": -1},
-                     next_run=now)
-    _ensure_schedule(DIGEST_FUNC, {"name": DIGEST_NAME, "schedule_type": Schedule.WEEKLY, "repeats": -1},
-                     next_run=_next_digest_run(now))
+    ensure_schedule(CHECKPOINT_FUNC, {"name": CHECKPOINT_NAME, "schedule_type": Schedule.HOURLY, "repeats": -1},
+                    next_run=now)
+    ensure_schedule(DIGEST_FUNC, {"name": DIGEST_NAME, "schedule_type": Schedule.WEEKLY, "repeats": -1},
+                    next_run=_next_digest_run(now))
 
 
-def _ensure_schedule(func: str, wanted: dict, *, next_run: datetime) -> None:
-    # The same shape as inbox.tasks._ensure_schedule (which this layer may not import).
-    with transaction.atomic():
-        rows = list(Schedule.objects.select_for_update().filter(func=func).order_by("pk"))
-        if not rows:
-            Schedule.objects.create(func=func, next_run=next_run, **wanted)
-            return
-        keep, extra = rows[0], rows[1:]
-        changed = [field for field, value in wanted.items() if getattr(keep, field) != value]
-        for field in changed:
-            setattr(keep, field, wanted[field])
-        if changed:
-            keep.save(update_fields=changed)
-        if extra:
-            Schedule.objects.filter(pk__in=[row.pk for row in extra]).delete()

@@ -14,9 +14,7 @@ from .. import sla
 from ..models import (
     Conversation,
     ConversationEvent,
-    Reply,
 )
-from .replies import reply_send
 
 # --- the SLA sweep ----------------------------------------------------------
 
@@ -90,15 +88,6 @@ def _escalate(conversation: Conversation, target: str) -> None:
             transaction.on_commit(lambda to=user.email: send_mail(
                 subject="[SocialOps] SLA breached", message=text, from_email=settings.DEFAULT_FROM_EMAIL,
                 recipient_list=[to], fail_silently=True))
-
-
-def retry_due_replies(*, now=None) -> int:
-    now = now or timezone.now()
-    ids = list(Reply.objects.filter(status__in=[Reply.Status.APPROVED, Reply.Status.SENDING], next_attempt_at__lte=now)
-               .values_list("pk", flat=True)[:100])
-    for reply_id in ids:
-        reply_send(reply_id)
-    return len(ids)
 
 
 # --- offboarding hook -------------------------------------------------------

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -209,6 +210,10 @@ class RoutingRule(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="routingrule_name_unique_ci",
+                                    violation_error_message=_("A routing rule with this name already exists.")),
+        ]
 
     def __str__(self):
         return self.name
@@ -456,6 +461,10 @@ class SavedReply(models.Model):
 
     class Meta:
         ordering = ["department", "title"]
+        constraints = [
+            models.UniqueConstraint("department", Lower("title"), name="savedreply_title_unique_ci",
+                                    violation_error_message=_("This department already has a saved reply with this title.")),
+        ]
 
     def __str__(self):
         return self.title
@@ -496,6 +505,10 @@ class Reply(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     platform_message_id = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Set when someone posted the reply on the platform by hand and said so.
+    sent_by_hand = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    sent_url = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     UNSENT_STATUSES = (Status.APPROVED, Status.SENDING)
@@ -558,3 +571,49 @@ class QueueSettings(models.Model):
 
     def __str__(self):
         return f"Queue of {self.department}"
+
+
+class ConversationSeen(models.Model):
+    """When a person last opened a conversation: it is unread for them while
+    its ``last_message_at`` is later (or they never opened it)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="seen_by")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "conversation"], name="conversationseen_unique")]
+
+    def __str__(self):
+        return f"{self.user} saw {self.conversation_id} at {self.seen_at:%Y-%m-%d %H:%M}"
+
+
+class SandboxPost(models.Model):
+    """What the sandbox platform received: a reply or a post sent from the
+    portal to a sandbox channel (a demo or training channel that never
+    leaves the portal). The sandbox channel page shows these as a customer
+    would see them. ``idempotency_key`` makes a retried send return the
+    first post instead of a second one, as a real platform's key does."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Reply")
+        POST = "post", _("Post")
+
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="sandbox_posts")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    in_reply_to = models.CharField(max_length=300, blank=True, help_text=_("The platform id answered, for replies."))
+    thread_key = models.CharField(max_length=300, blank=True)
+    text = models.TextField()
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"], name="sandboxpost_account_recent")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.account} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def platform_id(self) -> str:
+        return f"sandbox-{self.pk}"

@@ -66,6 +66,10 @@ class SocialAccount(models.Model):
     departments = models.ManyToManyField(Department, blank=True, related_name="social_accounts")
     max_publishers = models.PositiveSmallIntegerField(default=3)
     rotation_days = models.PositiveSmallIntegerField(default=90, help_text=_("Credential rotation policy."))
+    sandbox = models.BooleanField(
+        default=False,
+        help_text=_("A sandbox channel: replies and posts go to the portal's own sandbox platform, never online."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     retired_at = models.DateTimeField(null=True, blank=True)
 

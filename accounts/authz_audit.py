@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from socialops.api import DENIED_REASON_ATTR
+from socialops.cache import report_cache_outage
 
 from . import audit
 
@@ -120,8 +121,8 @@ def _admit(user_id: int) -> bool:
         count = cache.incr(key)
         if count == LIMIT + 1:
             _remember_pending(user_id, window)
-    except Exception:
-        logger.warning("Denied-access audit: the cache is unavailable, recording without the limit", exc_info=True)
+    except Exception as error:
+        report_cache_outage("the denied-access audit's per-person limit (every denial is recorded)", error)
         return True
     if count <= LIMIT:
         report_suppressed()
@@ -158,8 +159,8 @@ def report_suppressed() -> int:
                 _write_suppressed(user_id, window, dropped)
                 written += 1
         return written
-    except Exception:
-        logger.warning("Denied-access audit: could not report suppressed denials", exc_info=True)
+    except Exception as error:
+        report_cache_outage("the report of suppressed denials (retried by the hourly checkpoint)", error)
         return 0
 
 

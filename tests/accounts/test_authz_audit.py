@@ -196,3 +196,24 @@ def test_an_audit_failure_never_turns_a_403_into_a_500(representative, client_fo
 
     monkeypatch.setattr(authz_audit.audit, "record", broken)
     assert client_for(representative).get("/probe/drafts/5/").status_code == 403
+
+
+def test_a_cache_outage_is_logged_once_a_minute_not_once_per_denial(representative, client_for, monkeypatch,
+                                                                      caplog):
+    from socialops import cache as socialops_cache
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache unreachable")
+
+    socialops_cache.reset_outage_reports()
+    monkeypatch.setattr(cache, "incr", down)
+    monkeypatch.setattr(cache, "get", down)
+    client = client_for(representative)
+    with caplog.at_level("WARNING"):
+        for _ in range(5):
+            assert client.get("/probe/drafts/5/").status_code == 403
+    outage_lines = [r for r in caplog.records if "cache is unavailable" in r.getMessage()]
+    assert len(outage_lines) == 1
+    assert outage_lines[0].exc_info is None  # one line, no traceback
+    assert len(denied()) == 5  # every denial still recorded
+    socialops_cache.reset_outage_reports()

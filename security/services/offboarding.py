@@ -65,6 +65,11 @@ def offboard_user(*, actor: User, user: User, reason: str, reauthenticated_at: d
     user.is_active = False
     user.offboarded_at = now
     user.save(update_fields=["is_active", "offboarded_at"])
+    # The other apps' steps (the inbox releases the leaver's conversations) run before the first audit write:
+    # they lock their rows first and the audit chain's lock after, in the same order as every other writer
+    # (a take-over locks the conversation, then audits). Taking the chain lock first here could deadlock with
+    # a take-over of the same conversation. Their results are recorded last, as before.
+    hook_results = [hook(actor=actor, user=user, reason=reason) for hook in OFFBOARDING_HOOKS]
     step("deactivate", is_active=False)
 
     revoked = 0
@@ -127,7 +132,6 @@ def offboard_user(*, actor: User, user: User, reason: str, reauthenticated_at: d
                        % {"account": custodian.account, "user": user, "risks": "; ".join(risks)})
     step("remove_custodianships", custodianships_removed=removed, accounts_at_risk=at_risk)
 
-    for hook in OFFBOARDING_HOOKS:
-        name, result = hook(actor=actor, user=user, reason=reason)
+    for name, result in hook_results:
         step(name, **result)
     return report

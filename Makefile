@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint bench-inbox bench-load clean
+.PHONY: run test lint bench-inbox bench-strategy bench-load clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialops_bench_inbox
 # measured in the same run; ends with one JSON line. Never gates on wall time.
 bench-inbox: $(VENV)/.runtime
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/bench_inbox.py $(BENCH_ARGS)
+
+BENCH_STRATEGY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialops_bench_strategy
+
+# Every computed KPI of an objective covering all accounts over 90 days at 1,000,000 messages, next to
+# the same aggregates as bare SQL in the same run; ends with one JSON line. Never gates on wall time.
+bench-strategy: $(VENV)/.runtime
+	DATABASE_URL=$(BENCH_STRATEGY_DATABASE_URL) $(PY) bench/bench_strategy.py $(BENCH_ARGS)
 
 BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialops_bench_load
 

@@ -48,5 +48,6 @@ class PersonForm(forms.Form):
 
 
 class UnlockForm(forms.Form):
-    username = forms.CharField(max_length=150)
+    # Sent by the "Unlock" button of a lockout row.
+    username = forms.CharField(label=_("Username"), max_length=150, widget=forms.HiddenInput)
 

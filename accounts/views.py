@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -118,9 +117,7 @@ def department_form(request, slug=None):
                                                              "department": department})
 
 
-@login_required
-def people_list(request):
-    _require_admin(request)
+def _people_context(**extra) -> dict:
     people = User.objects.prefetch_related(
         Prefetch("memberships", queryset=Membership.objects.active().select_related("department", "workgroup"),
                  to_attr="active_memberships")
@@ -128,8 +125,13 @@ def people_list(request):
     from axes.models import AccessAttempt
 
     lockouts = AccessAttempt.objects.order_by("-attempt_time")
-    return render(request, "accounts/people_list.html", {"people": people, "lockouts": lockouts,
-                                                         "form": PersonForm()})
+    return {"people": people, "lockouts": lockouts, "form": PersonForm(), **extra}
+
+
+@login_required
+def people_list(request):
+    _require_admin(request)
+    return render(request, "accounts/people_list.html", _people_context())
 
 
 @login_required
@@ -195,7 +197,8 @@ def unlock(request):
     _require_admin(request)
     form = UnlockForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest(_("username: this field is required."))
+        # The people page again, with the refusal in its error summary.
+        return render_invalid(request, "accounts/people_list.html", _people_context(unlock_form=form))
     removed = services.user_unlock(actor=request.user, username=form.cleaned_data["username"])
     messages.success(request, _("Unlocked %(username)s (%(n)s lockout records cleared).")
                      % {"username": form.cleaned_data["username"], "n": removed})

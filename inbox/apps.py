@@ -47,6 +47,14 @@ class InboxConfig(AppConfig):
         navigation.register(_("Inbox"), "inbox:list", order=10, visible=lambda user: True)
         navigation.register(_("Coverage"), "inbox:coverage", order=15, visible=lambda user: True)
         navigation.register(_("Routing"), "inbox:routing-rules", order=16, visible=can_manage_routing)
+        navigation.register(_("Sandbox channels"), "inbox:sandbox-list", order=17, visible=_sandboxes_exist)
+
+
+def _sandboxes_exist(user) -> bool:
+    """The demo's (or a training setup's) sandbox channels: the page lists those the person may see."""
+    from security.models import SocialAccount
+
+    return SocialAccount.objects.filter(sandbox=True).exists()
 
 
 def _ensure_schedules(sender, **kwargs):

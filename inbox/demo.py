@@ -1,18 +1,22 @@
 """The demo inbox: service windows, triage and routing settings, saved
-replies and about 2,000 realistic messages over the last fourteen days.
+replies and about 2,000 realistic messages over the last thirty days, with
+the history of a team that works: most conversations answered and resolved
+in the past, by the right people, inside their SLA; a few late and
+escalated; a handful new or open now (``inbox.demo_history``).
 
 Loaded by ``seed_demo`` (registered in ``accounts.demo_hooks.SEEDERS``)
 after the demo people and social accounts exist. Idempotent: settings are
 get-or-create, every message has a deterministic platform id ("demo-00001")
 so the one ingest service counts a second load as duplicates, and the
-after-ingest touches (replies, resolutions, SLA flags) are only applied to
-conversations this very load created.
+history is only written for conversations this very load created.
 
 The messages are generated from templates with ``random.Random(2026)``;
-only their times move with "now", so the SLA clocks always show a mix of
-overdue, due soon and met. Ingest goes through ``ingest_messages`` (the
-same triage, routing and SLA code as production) in batches of 500."""
+only their times move with "now" (more of them recently, and more while each
+channel is staffed), so every page shows a live team whenever the demo is
+loaded. Ingest goes through ``ingest_messages`` (the same triage, routing and
+SLA code as production) in batches of 500."""
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,16 +29,14 @@ from security.audit import audit_write
 from security.models import SocialAccount
 
 from . import sla
+from .clock import WindowSpec, is_open_at
 from .ingest import ingest_messages, thread_key_for, validate_item
 from .models import (
     Conversation,
-    ConversationEvent,
     Intent,
-    Message,
     MessageKind,
     Priority,
     QueueSettings,
-    Reply,
     RoutingRule,
     SavedReply,
     ServicePeriod,
@@ -45,7 +47,10 @@ from .models import (
 SEED = 2026
 DEFAULT_MESSAGES = 2000
 BATCH_SIZE = 500
-DAYS = 14
+DAYS = 30
+# Share of the messages drawn outside staffed hours that are kept: customers write at night and at the
+# weekend too, only less.
+QUIET_HOURS_KEPT = 0.05
 PREFIX = "demo-"
 
 MADRID, NEW_YORK, COPENHAGEN = "Europe/Madrid", "America/New_York", "Europe/Copenhagen"
@@ -272,20 +277,12 @@ CAREERS_TEMPLATES: dict[str, list[tuple[str, str]]] = {
 }
 
 FOLLOW_UPS = {
-    "en": ["Any update on this?", "Hello? Still no answer here.", "I sent you a DM with the details.",
-           "Adding a photo of the box.", "Same problem for my sister, by the way."],
-    "es": ["¿Alguna novedad?", "Os he enviado los detalles por privado.", "Sigo sin respuesta."],
+    "en": ["Any update on this?", "I sent you a DM with the details.", "Adding a photo of the box.",
+           "Same problem for my sister, by the way.", "Thanks, DM sent."],
+    "es": ["¿Alguna novedad?", "Os he enviado los detalles por privado.", "Gracias, ya os escribí por privado."],
     "ro": ["Vreo noutate?", "V-am trimis detaliile în privat."],
     "id": ["Ada kabar?", "Sudah saya kirim detailnya lewat DM."],
     "da": ["Noget nyt?", "Jeg har sendt detaljerne i en DM."],
-}
-
-AGENT_REPLIES = {
-    "en": "Hi {handle}, thanks for reaching out! We're looking into it and will get back to you shortly. ^{sign}",
-    "es": "¡Hola {handle}! Gracias por escribirnos, lo revisamos y te decimos algo enseguida. ^{sign}",
-    "ro": "Bună {handle}, mulțumim pentru mesaj! Verificăm și revenim în curând. ^{sign}",
-    "id": "Halo {handle}, terima kasih sudah menghubungi kami. Kami cek dulu ya. ^{sign}",
-    "da": "Hej {handle}, tak for din besked! Vi kigger på det og vender tilbage. ^{sign}",
 }
 
 NAMES = {
@@ -320,7 +317,7 @@ INSTANCES = ["mastodon.social", "social.example", "fosstodon.org", "mas.to"]
 
 @dataclass
 class DemoThread:
-    """One generated conversation and what the demo does with it after ingest."""
+    """One generated conversation: what ``demo_history`` needs to give it a past."""
 
     handle: str            # the social account's handle
     thread_key: str
@@ -328,12 +325,9 @@ class DemoThread:
     author_handle: str
     started_at: datetime
     last_at: datetime
-    intent: str
-    respond_after: timedelta | None = None
-    resolve_after: timedelta | None = None
-    waiting: bool = False
-    close_after: timedelta | None = None
+    intent: str            # the template's intent (triage decides the conversation's own)
     first_pmid: str = ""
+    number: int = 0        # seeds the thread's own random streams
 
 
 def _weighted(rng: random.Random, weights: dict):
@@ -352,6 +346,7 @@ class _Authors:
 
     def __init__(self, rng: random.Random):
         self.rng, self.by_account, self.count = rng, {}, 0
+        self.language_of: dict[str, str] = {}  # a returning customer writes in their own language
 
     def pick(self, handle: str, platform: str, language: str) -> dict:
         pool = self.by_account.setdefault(handle, [])
@@ -372,17 +367,51 @@ class _Authors:
         author = {"id": f"{PREFIX}{platform}-{self.count:05d}", "handle": user_handle, "display_name": name,
                   "followers": followers, "verified": influencer and rng.random() < 0.5 or rng.random() < 0.005}
         pool.append(author)
+        self.language_of[author["id"]] = language
         return author
 
 
-def generate(*, now: datetime, messages: int = DEFAULT_MESSAGES, platforms: dict[str, str] | None = None
-             ) -> tuple[dict[str, list[dict]], list[DemoThread]]:
+def window_specs() -> dict[str, WindowSpec]:
+    """The demo channels' service windows as the clock describes them (what
+    ``_load_configuration`` stores), for generating without a database."""
+    return {handle: WindowSpec(time_zone=tz, always_open=always_open, holiday_country=country,
+                               periods={d: tuple((o, c) for day, o, c in periods if day == d)
+                                        for d in {day for day, _o, _c in periods}})
+            for handle, (tz, always_open, country, periods) in WINDOWS.items()}
+
+
+def _staffed(spec: WindowSpec, instant: datetime) -> bool:
+    """When people write most: while the channel is staffed, or in the
+    local daytime (08:00-22:59) of a channel watched around the clock."""
+    if spec.always_open:
+        return 8 <= instant.astimezone(spec.tz).hour <= 22
+    return is_open_at(spec, instant)
+
+
+def _start_time(rng: random.Random, now: datetime, spec: WindowSpec) -> datetime:
+    """A thread's first message: over the last ``DAYS`` days, three times as
+    dense today as a month ago, mostly while the channel is staffed."""
+    span = DAYS * 24 * 60 - 3
+    for _attempt in range(20):
+        # Inverse of the CDF of the density (3 - 2x) / 2 on [0, 1], x = age / span: newest 3x oldest.
+        x = (3 - math.sqrt(9 - 8 * rng.random())) / 2
+        started = now - timedelta(minutes=3 + x * span)
+        if _staffed(spec, started) or rng.random() < QUIET_HOURS_KEPT:
+            return started
+    return started
+
+
+def generate(*, now: datetime, messages: int = DEFAULT_MESSAGES, platforms: dict[str, str] | None = None,
+             specs: dict[str, WindowSpec] | None = None) -> tuple[dict[str, list[dict]], list[DemoThread]]:
     """The demo messages per account handle (ingest format, oldest first) and
-    the plan of each conversation. Deterministic: only the times follow
-    ``now``, the texts and people of each platform id never change, and the
-    first n messages do not depend on ``messages``."""
+    the threads they form. Deterministic: the texts and people of each
+    platform id never change, and the first n messages do not depend on
+    ``messages``. The times follow ``now`` and the channels' service
+    windows (``specs``, by default the demo's own) through a random stream
+    of each thread's own, so they never shift the texts."""
     rng = random.Random(SEED)  # noqa: S311 - demo data, not security
     platforms = platforms or {MASTODON: "mastodon", X: "x", LINKEDIN: "linkedin"}
+    specs = specs or window_specs()
     authors = _Authors(rng)
     items: dict[str, list[dict]] = {handle: [] for handle in ACCOUNT_WEIGHTS}
     threads: list[DemoThread] = []
@@ -391,22 +420,18 @@ def generate(*, now: datetime, messages: int = DEFAULT_MESSAGES, platforms: dict
     while total < messages:
         n_thread += 1
         handle = _weighted(rng, ACCOUNT_WEIGHTS)
-        language = _weighted(rng, LANGUAGE_WEIGHTS[handle])
+        author = authors.pick(handle, platforms[handle], _weighted(rng, LANGUAGE_WEIGHTS[handle]))
+        language = authors.language_of[author["id"]]
         if handle == LINKEDIN and language in CAREERS_TEMPLATES and rng.random() < 0.6:
             intent, template = rng.choice(CAREERS_TEMPLATES[language])
         else:
             intent = _weighted(rng, INTENT_WEIGHTS)
             template = rng.choice(TEMPLATES[language][intent])
-        author = authors.pick(handle, platforms[handle], language)
         kind = _weighted(rng, {MessageKind.MENTION: 50, MessageKind.COMMENT: 30, MessageKind.DIRECT: 20})
         if intent == Intent.SPAM:
             kind = MessageKind.MENTION
-        # Busier in the day (UTC 7-22) than at night. Both draws always happen, so the texts and people of
-        # "demo-00042" do not depend on the time of day the demo is loaded.
-        age, second_age = rng.uniform(3, DAYS * 24 * 60), rng.uniform(3, DAYS * 24 * 60)
-        if not 7 <= (now - timedelta(minutes=age)).hour <= 22:
-            age = second_age
-        started = now - timedelta(minutes=age)
+        timing = random.Random(SEED * 1_000_003 + n_thread)  # noqa: S311 - demo data
+        started = _start_time(timing, now, specs[handle])
         size = 1 if rng.random() < 0.65 else rng.choice([2, 2, 2, 3, 3, 4, 5, 6])
         thread_id = f"{PREFIX}t{n_thread:05d}"
         sent_at, previous = started, ""
@@ -429,37 +454,17 @@ def generate(*, now: datetime, messages: int = DEFAULT_MESSAGES, platforms: dict
             items[handle].append(item)
             if thread is None:
                 thread = DemoThread(handle=handle, thread_key="", language=language, author_handle=author["handle"],
-                                    started_at=started, last_at=sent_at, intent=intent, first_pmid=pmid)
+                                    started_at=started, last_at=sent_at, intent=intent, first_pmid=pmid,
+                                    number=n_thread)
             thread.last_at = sent_at
             previous = pmid
-            sent_at = min(sent_at + timedelta(minutes=rng.uniform(4, 360)), latest)
+            sent_at = min(sent_at + timedelta(minutes=timing.uniform(4, 360)), latest)
         message, _errors = validate_item(0, items[handle][-1])
         thread.thread_key = thread_key_for(message)
-        _plan(random.Random(SEED * 100_000 + n_thread), thread, now)  # noqa: S311 - demo data
         threads.append(thread)
     for handle_items in items.values():
         handle_items.sort(key=lambda i: i["sent_at"])
     return items, threads
-
-
-def _plan(rng: random.Random, thread: DemoThread, now: datetime) -> None:
-    """What happened after the customer wrote: ~40% of the older
-    conversations are resolved; most other older ones and some recent ones
-    got a first response (a few are waiting on the customer)."""
-    age = now - thread.started_at
-    quick = [4, 8, 12, 18, 25, 40, 60, 90, 150, 240, 480, 900, 1500]
-    if age > timedelta(days=1) and rng.random() < 0.4:
-        if thread.intent != Intent.SPAM:
-            thread.respond_after = timedelta(minutes=rng.choice(quick))
-        thread.resolve_after = timedelta(minutes=rng.choice([20, 45, 90, 180, 360, 720, 1440, 2880]))
-    elif thread.intent in (Intent.SPAM, Intent.PRAISE, Intent.OTHER) and age > timedelta(days=2) \
-            and rng.random() < 0.6:
-        thread.close_after = timedelta(minutes=rng.choice([30, 120, 600, 1440]))  # nothing to do: closed
-    elif thread.intent == Intent.SPAM:
-        return
-    elif rng.random() < (0.55 if age > timedelta(days=1) else 0.3) and age > timedelta(minutes=30):
-        thread.respond_after = timedelta(minutes=rng.choice(quick[:9]))
-        thread.waiting = rng.random() < 0.3
 
 
 # --- configuration ------------------------------------------------------------
@@ -509,124 +514,23 @@ def _load_configuration(admin: User, accounts: dict[str, SocialAccount], departm
     return created
 
 
-# --- after ingest: replies, resolutions, SLA flags ------------------------
-
-def _agent_for(thread: DemoThread, conversation: Conversation, people: dict[str, User]) -> User:
-    if conversation.is_sensitive or conversation.is_influencer:
-        return people["sam"] if conversation.pk % 2 else people["lina"]
-    if thread.handle == LINKEDIN:
-        return people["hana"]
-    return people["cora"] if conversation.pk % 3 else people["rita"]
-
-
-def _apply_plans(threads: list[DemoThread], conversations: dict[tuple[str, str], Conversation],
-                 accounts: dict[str, SocialAccount], people: dict[str, User], now: datetime) -> dict[str, int]:
-    spec_of = {handle: sla.spec_for_account(account) for handle, account in accounts.items()}
-    latest = now - timedelta(minutes=1)
-    outbound, replies, events, touched = [], [], [], []
-    counts = {"replied": 0, "resolved": 0, "closed": 0, "waiting": 0, "breached": 0}
-    for thread in threads:
-        conversation = conversations.get((thread.handle, thread.thread_key))
-        if conversation is None:
-            continue
-        agent = _agent_for(thread, conversation, people)
-        spec = spec_of[thread.handle]
-        last_inbound = conversation.last_message_at
-        if thread.respond_after is not None:
-            at = min(thread.started_at + thread.respond_after, latest)
-            sign = "".join(part[0] for part in agent.get_full_name().split()) or agent.username[:2]
-            body = AGENT_REPLIES[thread.language].format(handle=thread.author_handle.split("@")[1]
-                                                         if thread.author_handle.startswith("@")
-                                                         else thread.author_handle, sign=sign.upper())
-            pmid = f"{PREFIX}out-{thread.first_pmid}"
-            outbound.append(Message(conversation=conversation, account=conversation.account,
-                                    platform_message_id=pmid, direction=Message.Direction.OUTBOUND,
-                                    kind=MessageKind.DIRECT if thread.thread_key.startswith("dm:")
-                                    else MessageKind.COMMENT, sent_by=agent, text=body,
-                                    language=thread.language, sent_at=at, received_at=at, raw={"source": "demo"}))
-            replies.append(Reply(conversation=conversation, author=agent, body=body, status=Reply.Status.SENT,
-                                 needs_specialist=conversation.is_sensitive, approved_by=agent, approved_at=at,
-                                 attempts=1, platform_message_id=pmid, sent_at=at, created_at=at))
-            sla.record_first_response(conversation, at=at, spec=spec)
-            conversation.message_count += 1
-            if at >= conversation.last_message_at:
-                conversation.last_message_at, conversation.last_message_preview = at, body[:200]
-            if conversation.status == Conversation.Status.NEW:
-                conversation.status = Conversation.Status.OPEN
-            events.append(ConversationEvent(conversation=conversation, kind="reply_sent", actor=agent,
-                                            data={"platform_message_id": pmid}, created_at=at))
-            counts["replied"] += 1
-            if thread.waiting and thread.resolve_after is None:
-                conversation.status = Conversation.Status.WAITING
-                sla.pause(conversation, at=at)
-                events.append(ConversationEvent(conversation=conversation, kind="status", actor=agent,
-                                                data={"before": "open", "after": "waiting"}, created_at=at))
-                counts["waiting"] += 1
-        finish_after = thread.resolve_after or thread.close_after
-        if conversation.assignee_id is None and (thread.respond_after or finish_after):
-            conversation.assignee = agent
-        if finish_after is not None:
-            start = max(last_inbound, conversation.first_response_at or thread.started_at)
-            finished_at = min(start + finish_after, latest)
-            before = conversation.status
-            conversation.resolved_at = finished_at
-            if thread.resolve_after is not None:
-                conversation.status = Conversation.Status.RESOLVED
-                # The clock running when it was resolved: resolution once answered, else first response.
-                due = (conversation.resolution_due_at if conversation.first_response_at
-                       else conversation.first_response_due_at)
-                conversation.sla_breached = bool(due and finished_at > due)
-                conversation.sla_warned = conversation.sla_breached
-                counts["resolved"] += 1
-            else:  # nothing to answer (spam, a compliment, a remark): closed
-                conversation.status = Conversation.Status.CLOSED
-                counts["closed"] += 1
-            events.append(ConversationEvent(conversation=conversation, kind="status", actor=agent,
-                                            data={"before": before, "after": conversation.status},
-                                            created_at=finished_at))
-        elif conversation.sla_paused_at is None:
-            # What the SLA sweep would already have flagged (without its notifications).
-            answered = conversation.first_response_at is not None
-            due = conversation.resolution_due_at if answered else conversation.first_response_due_at
-            warn = conversation.resolution_warn_at if answered else conversation.first_response_warn_at
-            target = "resolution" if answered else "first response"
-            if due is not None and due <= now:
-                conversation.sla_warned = conversation.sla_breached = True
-                events.append(ConversationEvent(conversation=conversation, kind="sla_breached", created_at=due,
-                                                data={"target": target, "due": due.isoformat()}))
-                counts["breached"] += 1
-            elif warn is not None and warn <= now:
-                conversation.sla_warned = True
-                events.append(ConversationEvent(conversation=conversation, kind="sla_warning", created_at=warn,
-                                                data={"target": target, "due": due.isoformat()}))
-        sla.set_next_check(conversation)
-        touched.append(conversation)
-    Message.objects.bulk_create(outbound, batch_size=500)
-    Reply.objects.bulk_create(replies, batch_size=500)
-    ConversationEvent.objects.bulk_create(events, batch_size=500)
-    # One small UPDATE per row: far cheaper than bulk_update's CASE WHEN over a dozen columns.
-    fields = ["status", "assignee", "message_count", "last_message_at", "last_message_preview", "first_response_at",
-              "first_response_service_minutes", "first_response_breached", "resolved_at", "sla_paused_at",
-              "sla_warned", "sla_breached", "sla_next_check_at", "updated_at"]
-    for conversation in touched:
-        conversation.save(update_fields=fields)
-    return counts
-
-
 # --- the loader -------------------------------------------------------------
 
-def load_demo_inbox(stdout=None, messages: int = DEFAULT_MESSAGES) -> dict[str, int]:
-    """Loads the demo inbox; a second call adds nothing."""
+def load_demo_inbox(stdout=None, messages: int = DEFAULT_MESSAGES, now: datetime | None = None) -> dict[str, int]:
+    """Loads the demo inbox with its history up to ``now`` (default: this
+    moment); a second call adds nothing."""
+    from .demo_history import write_history
+
     admin = User.objects.get(username="ada")
-    people = {u.username: u for u in User.objects.filter(username__in=["cora", "rita", "sam", "lina", "hana"])}
     departments = {d.slug: d for d in Department.objects.all()}
     accounts = {a.handle: a for a in SocialAccount.objects.filter(handle__in=list(ACCOUNT_WEIGHTS))}
     with transaction.atomic():
         configured = _load_configuration(admin, accounts, departments)
 
-    now = timezone.now().replace(microsecond=0)
-    items, threads = generate(now=now, messages=messages,
-                              platforms={h: a.platform for h, a in accounts.items()})
+    now = (now or timezone.now()).replace(microsecond=0)
+    specs = {handle: sla.spec_for_account(account) for handle, account in accounts.items()}
+    items, threads = generate(now=now, messages=messages, platforms={h: a.platform for h, a in accounts.items()},
+                              specs=specs)
     keys = {(t.handle, t.thread_key) for t in threads}
     existing = {(h, k) for h, k in Conversation.objects.filter(
         account__in=list(accounts.values()), thread_key__in={k for _h, k in keys})
@@ -643,7 +547,7 @@ def load_demo_inbox(stdout=None, messages: int = DEFAULT_MESSAGES) -> dict[str, 
 
     counts = {"messages": created, "duplicates": duplicates, "settings": configured}
     fresh, seen = [], set(existing)
-    for thread in threads:  # a returning customer's direct messages join one conversation: the first plan wins
+    for thread in threads:  # a returning customer's direct messages join one conversation: the first thread wins
         if (thread.handle, thread.thread_key) not in seen:
             seen.add((thread.handle, thread.thread_key))
             fresh.append(thread)
@@ -651,13 +555,14 @@ def load_demo_inbox(stdout=None, messages: int = DEFAULT_MESSAGES) -> dict[str, 
         with transaction.atomic():
             conversations = {(c.account.handle, c.thread_key): c for c in Conversation.objects.filter(
                 account__in=list(accounts.values()), thread_key__in={t.thread_key for t in fresh})
-                .select_related("account", "author")}
+                .select_related("account", "author", "department", "assignee")}
             conversations = {key: c for key, c in conversations.items() if key not in existing}
-            counts.update(_apply_plans(fresh, conversations, accounts, people, now))
+            counts.update(write_history(fresh, conversations, specs=specs, now=now))
             counts["conversations"] = len(conversations)
             audit_write(actor=admin, action="demo.inbox_loaded", target_type="inbox.conversation",
                         target_repr="demo inbox", after=counts)
     if stdout is not None:
         stdout.write(f"Demo inbox loaded: {created} new messages ({duplicates} already there), "
-                     f"{counts.get('conversations', 0)} new conversations, {counts.get('resolved', 0)} resolved.")
+                     f"{counts.get('conversations', 0)} new conversations, {counts.get('resolved', 0)} resolved, "
+                     f"{counts.get('open_now', 0)} open now.")
     return counts

@@ -13,8 +13,16 @@ from security.permissions import active_department_ids
 from security.selectors import accounts_visible_to
 from socialops.dates import check_range
 
+from .limits import REPLY_HARD_MAX, reply_length, reply_length_problem, reply_limit
 from .models import Conversation, Intent, Priority, SavedReply, Sentiment
+from .selectors import SORT_DUE, SORT_NEWEST, SORT_OLDEST, SORT_PRIORITY, parse_cursor
 
+SORT_CHOICES = [
+    (SORT_DUE, _("Due time (soonest first)")),
+    (SORT_NEWEST, _("Newest message first")),
+    (SORT_OLDEST, _("Oldest message first")),
+    (SORT_PRIORITY, _("Priority (highest first)")),
+]
 STATUS_FILTER_CHOICES = [
     ("open", _("Open (new, open, waiting)")),
     (Conversation.Status.NEW, Conversation.Status.NEW.label),
@@ -74,6 +82,8 @@ class InboxFilterForm(forms.Form):
     overdue = FlagField(label=_("Overdue only"), required=False)
     mine = FlagField(label=_("Assigned to me"), required=False)
     unassigned = FlagField(label=_("Unassigned"), required=False)
+    # The list's order; each one has an index (selectors.sort_conversations). Cleaned before ``after``.
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
     queue = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20)
     after = forms.CharField(required=False, widget=forms.HiddenInput, max_length=80)
 
@@ -90,24 +100,23 @@ class InboxFilterForm(forms.Form):
             return value
         raise ValidationError(_("Unknown queue: use all, mine, unassigned, overdue or a department's number."))
 
+    def clean_sort(self):
+        return self.cleaned_data.get("sort") or SORT_DUE
+
     def clean_after(self):
-        """The keyset cursor: ``<due ISO time or null>|<id>`` of the last row shown."""
+        """The keyset cursor of the last row shown, in the form of the sort
+        order (``selectors.keyset_cursor``), e.g. ``<due ISO time or null>|<id>``."""
         value = (self.cleaned_data.get("after") or "").strip()
         if not value:
             return None
-        due_text, sep, id_text = value.rpartition("|")
-        if not sep or not id_text.isdigit():
-            raise ValidationError(_("This page link is broken: start again from the first page."))
-        if due_text == "null":
-            return None, int(id_text)
         try:
-            due = datetime.fromisoformat(due_text)
+            cursor = parse_cursor(value, self.cleaned_data.get("sort") or SORT_DUE)
         except ValueError:
             raise ValidationError(_("This page link is broken: start again from the first page."))
-        if due.tzinfo is None:
-            raise ValidationError(_("This page link is broken: start again from the first page."))
-        check_range(due)
-        return due, int(id_text)
+        for part in cursor:
+            if isinstance(part, datetime):
+                check_range(part)
+        return cursor
 
     def is_filtered(self) -> bool:
         data = getattr(self, "cleaned_data", {})
@@ -125,6 +134,8 @@ def cursor_for(conversation) -> str:
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=Conversation.Status.choices)
+    # "Resolve anyway": set by the confirmation shown when a reply is still pending, on its way or failed.
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class IntentForm(forms.Form):
@@ -159,7 +170,8 @@ class NoteForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     body = forms.CharField(label=_("Internal note"), max_length=10_000,
-                           widget=forms.Textarea(attrs={"rows": 3}),
+                           widget=forms.Textarea(attrs={"rows": 3, "dir": "auto", "data-shortcut": "n",
+                                                        "data-shortcut-label": _("Write an internal note")}),
                            help_text=_("Never sent to the customer. Mention a colleague with @username."))
 
 
@@ -176,18 +188,33 @@ class ReplyForm(forms.Form):
     renders the form (kept when a refused submit re-shows it): the key of
     one compose action, so a double click sends one reply."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, account=None, **kwargs):
         kwargs.setdefault("auto_id", "id_reply_%s")
         super().__init__(*args, **kwargs)
+        self.account = account
+        if account is not None:
+            # No maxlength: the browser would cut typing silently. The counter warns, the server refuses.
+            self.fields["body"].widget.attrs.update({
+                "data-limit": str(reply_limit(account)), "data-platform": account.get_platform_display(),
+                "aria-describedby": "reply-counter"})
 
-    body = forms.CharField(label=_("Your reply"), max_length=5000,
-                           widget=forms.Textarea(attrs={"rows": 5, "data-composer": "1"}))
+    body = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"dir": "auto",
+        "rows": 5, "data-composer": "1", "data-shortcut": "r", "data-shortcut-label": _("Write a reply")}))
     client_token = forms.UUIDField(required=False, initial=uuid.uuid4, widget=forms.HiddenInput)
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        problem = reply_length_problem(self.account, body) if self.account is not None else (
+            _("A reply can have at most %(n)s characters.") % {"n": REPLY_HARD_MAX}
+            if reply_length(body) > REPLY_HARD_MAX else "")
+        if problem:
+            raise ValidationError(problem, code="max_length")
+        return body
 
 
 class ReturnForm(forms.Form):
     comment = forms.CharField(label=_("What to change"), max_length=1000,
-                              widget=forms.Textarea(attrs={"rows": 2}))
+                              widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}))
 
 
 class SavedReplyPickForm(forms.Form):
@@ -203,7 +230,7 @@ class SavedReplyPickForm(forms.Form):
 class SavedReplyForm(forms.Form):
     department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())
     title = forms.CharField(label=_("Title"), max_length=120)
-    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 5}), max_length=5000)
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 5, "dir": "auto"}), max_length=5000)
     language = forms.CharField(label=_("Language"), max_length=8, required=False,
                                help_text=_("e.g. en, es, ro, id, da"))
 
@@ -215,3 +242,60 @@ class SavedReplyForm(forms.Form):
         if not is_admin(user):
             departments = departments.filter(pk__in=active_department_ids(user))
         self.fields["department"].queryset = departments
+
+
+# --- bulk actions on the list (h4) -----------------------------------------
+
+class BulkActionForm(forms.Form):
+    """The list's bulk bar. ``ids`` are the checked rows; whom to assign to,
+    which tag or queue go with their action. Rights are checked per
+    conversation by the service, not here."""
+
+    ACTION_CHOICES = [("resolve", _("Resolve")), ("assign", _("Assign to")), ("tag", _("Add tag")),
+                      ("move", _("Move to queue"))]
+
+    ids = forms.CharField(required=False)  # read from the list of checked rows in clean_ids
+    action = forms.ChoiceField(label=_("Action"), choices=ACTION_CHOICES)
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=User.objects.none(), required=False,
+                                      empty_label=_("Nobody (back to the queue)"))
+    tag = forms.CharField(label=_("Tag"), max_length=60, required=False)
+    department = forms.ModelChoiceField(label=_("Queue"), queryset=Department.objects.order_by("name"),
+                                        required=False, empty_label=_("Choose a queue"))
+
+    def __init__(self, *args, user, **kwargs):
+        kwargs.setdefault("auto_id", "id_bulk_%s")
+        super().__init__(*args, **kwargs)
+        from accounts.selectors import is_admin
+
+        # Whom to offer: the active members of the queues the user works in (every queue for those who see all).
+        # The assign service still checks, per conversation, that the person is in that conversation's queue.
+        members = Membership.objects.active()
+        from .permissions import can_view_all
+
+        if not (can_view_all(user) or is_admin(user)):
+            members = members.filter(department_id__in=active_department_ids(user))
+        self.fields["assignee"].queryset = User.objects.filter(
+            is_active=True, pk__in=members.values("user_id")).order_by("first_name", "last_name", "username")
+
+    def clean_ids(self):
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else self.data.get("ids") or []
+        if isinstance(raw, str):
+            raw = [raw]
+        ids = []
+        for value in raw:
+            for part in str(value).replace(",", " ").split():
+                if not part.isdigit() or len(part) > 18:
+                    raise ValidationError(_("%(value)s is not a conversation number.") % {"value": part[:20]})
+                ids.append(int(part))
+        if not ids:
+            raise ValidationError(_("Select at least one conversation."))
+        return list(dict.fromkeys(ids))
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if action == "tag" and not (data.get("tag") or "").strip():
+            self.add_error("tag", _("Say which tag to add."))
+        if action == "move" and not data.get("department"):
+            self.add_error("department", _("Choose the queue to move them to."))
+        return data

@@ -1,11 +1,12 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
 from security.models import SocialAccount
 
 from .models import Intent, Priority, RoutingRule, SensitiveTerm, Sentiment
-from .settings_services import WEEKDAYS
+from .settings_services import WEEKDAYS, routing_rule_name_check
 
 
 class ServiceWindowForm(forms.Form):
@@ -25,6 +26,11 @@ class ClosureForm(forms.Form):
                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     ends_at = forms.DateTimeField(label=_("until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        # Its own ids: the page also shows the service-hours form, and the error summary links by id.
+        kwargs.setdefault("auto_id", "id_closure_%s")
+        super().__init__(*args, **kwargs)
 
 
 class SlaPolicyForm(forms.Form):
@@ -59,3 +65,21 @@ class RoutingRuleForm(forms.ModelForm):
         model = RoutingRule
         fields = ["name", "position", "is_active", "intent", "keywords", "account", "language", "sentiment",
                   "department", "priority"]
+
+    def clean_name(self):
+        # On the field, in words; a name with an error is left out of the model's constraint check, so the
+        # refusal is not repeated on top of the form.
+        name = self.cleaned_data["name"]
+        try:
+            routing_rule_name_check(name, rule=self.instance)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["name"]) from None
+        return name
+
+
+class QueueAutoAssignForm(forms.Form):
+    """One queue's round robin switch (a row of the triage page)."""
+
+    department = forms.ModelChoiceField(label=_("Queue"), queryset=Department.objects.all(),
+                                        widget=forms.HiddenInput)
+    auto_assign = forms.BooleanField(label=_("round robin"), required=False)

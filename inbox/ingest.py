@@ -353,7 +353,7 @@ COUNTER_FIELDS = ("message_count", "last_message_at", "last_message_preview", "s
 REOPEN_FIELDS = (  # a new SLA cycle: sla.start_clocks
     "status", "opened_at", "first_response_at", "first_response_service_minutes", "first_response_breached",
     "first_response_due_at", "first_response_warn_at", "resolution_due_at", "resolution_warn_at", "resolved_at",
-    "sla_paused_at", "sla_warned", "sla_breached", "sla_next_check_at",
+    "resolution_service_minutes", "sla_paused_at", "sla_warned", "sla_breached", "sla_next_check_at",
 )
 RESUME_FIELDS = (  # the customer answered while we waited: sla.resume
     "status", "sla_paused_at", "resolution_due_at", "resolution_warn_at", "sla_next_check_at",

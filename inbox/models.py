@@ -283,6 +283,9 @@ class Conversation(models.Model):
     resolution_due_at = models.DateTimeField(null=True, blank=True)
     resolution_warn_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Written once when the conversation is resolved, with the channel's service window of that moment: a later
+    # change to the window does not rewrite history (the reports read these columns, never re-run the clock).
+    resolution_service_minutes = models.FloatField(null=True, blank=True)
     sla_paused_at = models.DateTimeField(null=True, blank=True)
     sla_warned = models.BooleanField(default=False)
     sla_breached = models.BooleanField(default=False)
@@ -305,7 +308,12 @@ class Conversation(models.Model):
             models.Index(fields=["sla_breached", "status"], name="conv_breached"),
             models.Index(fields=["sla_next_check_at"], name="conv_sla_sweep",
                          condition=Q(sla_next_check_at__isnull=False)),
-            models.Index(fields=["-last_message_at", "-id"], name="conv_recent"),
+            models.Index(fields=["-last_message_at", "-id"], name="conv_recent"),  # sorts newest and oldest
+            # The list's other sort orders (inbox.selectors.sort_conversations): due time, priority.
+            models.Index(fields=["first_response_due_at", "id"], name="conv_due"),
+            models.Index(fields=["-priority", "first_response_due_at", "id"], name="conv_priority_due"),
+            # strategy.metrics: conversations of some accounts opened in a period (bench/bench_strategy.py).
+            models.Index(fields=["account", "opened_at"], name="conv_account_opened"),
         ]
 
     def __str__(self):
@@ -354,7 +362,13 @@ class Message(models.Model):
         ordering = ["sent_at", "id"]
         constraints = [models.UniqueConstraint(fields=["account", "platform_message_id"],
                                                name="message_platform_id_unique")]
-        indexes = [models.Index(fields=["conversation", "sent_at"], name="message_thread")]
+        indexes = [
+            models.Index(fields=["conversation", "sent_at"], name="message_thread"),
+            # strategy.metrics: inbound volume and sentiment of some accounts in a period, read from the index
+            # alone (bench/bench_strategy.py; sentiment a key column: SQLite has no INCLUDE).
+            models.Index(fields=["account", "sent_at", "sentiment"], condition=Q(direction="in"),
+                         name="message_inbound_time"),
+        ]
 
     def __str__(self):
         return f"{self.get_direction_display()} {self.platform_message_id}"
@@ -462,8 +476,10 @@ class SavedReply(models.Model):
     class Meta:
         ordering = ["department", "title"]
         constraints = [
-            models.UniqueConstraint("department", Lower("title"), name="savedreply_title_unique_ci",
-                                    violation_error_message=_("This department already has a saved reply with this title.")),
+            models.UniqueConstraint(
+                "department", Lower("title"), name="savedreply_title_unique_ci",
+                violation_error_message=_("This department already has a saved reply with this title."),
+            ),
         ]
 
     def __str__(self):

@@ -27,7 +27,7 @@ from django.utils import timezone
 from security.models import SocialAccount
 
 from .connectors import load_builtin
-from .connectors.base import ConnectorError, FetchResult, connector_for
+from .connectors.base import ConnectorError, FetchResult, connector_for_account
 from .ingest import MAX_BATCH, IngestResult, ingest_messages
 from .models import ConnectorState
 
@@ -73,7 +73,8 @@ def poll_account(account_id: int) -> dict:
 
     start_cursor = dict(state.cursor or {})
     try:
-        fetched: FetchResult = connector_for(account.platform).fetch(account, dict(start_cursor))
+        # A sandbox channel polls the sandbox (nothing new), never its platform.
+        fetched: FetchResult = connector_for_account(account).fetch(account, dict(start_cursor))
     except ConnectorError as exc:
         return _record_failure(state.pk, exc)
     except Exception as exc:

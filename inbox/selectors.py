@@ -1,14 +1,16 @@
 """Reads of the inbox that depend on who asks."""
 
+import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Department
 from security.permissions import active_department_ids
 
-from .models import Conversation, Reply, SavedReply
+from .models import Conversation, ConversationSeen, Reply, SavedReply
 from .permissions import can_approve_reply, can_view_all
 
 
@@ -63,20 +65,135 @@ def filter_conversations(qs: QuerySet[Conversation], f: InboxFilters, user) -> Q
     return qs
 
 
+def _seen_since_last_message(user):
+    """True for a conversation ``user`` has opened since its latest message."""
+    return Exists(ConversationSeen.objects.filter(conversation=OuterRef("pk"), user_id=user.pk,
+                                                  seen_at__gte=OuterRef("last_message_at")))
+
+
+def with_unread(qs: QuerySet[Conversation], user) -> QuerySet[Conversation]:
+    """Annotates ``is_unread``: ``user`` never opened the conversation, or a
+    message came after they last did. A subquery, so no query per row."""
+    return qs.annotate(is_unread=~_seen_since_last_message(user))
+
+
 def queue_counts(user) -> dict:
-    """Open conversations per queue the user may see: one aggregate query."""
+    """Open conversations per queue the user may see, and how many of them
+    are unread for the user: two aggregate queries and the departments."""
     base = conversations_visible_to(user).filter(status__in=Conversation.OPEN_STATUSES)
     mine = set(active_department_ids(user))
+    unread = ~_seen_since_last_message(user)
     totals = base.aggregate(
         all=Count("id"),
         mine=Count("id", filter=Q(assignee=user)),
         unassigned=Count("id", filter=Q(assignee__isnull=True)),
         overdue=Count("id", filter=Q(sla_breached=True)),
+        unread=Count("id", filter=unread),
+        mine_unread=Count("id", filter=Q(assignee=user) & unread),
+        unassigned_unread=Count("id", filter=Q(assignee__isnull=True) & unread),
+        overdue_unread=Count("id", filter=Q(sla_breached=True) & unread),
     )
-    per_department = dict(base.values_list("department_id").annotate(n=Count("id")).values_list("department_id", "n"))
+    per_department = {row["department_id"]: row for row in base.values("department_id").annotate(
+        n=Count("id"), unread=Count("id", filter=unread)).values("department_id", "n", "unread")}
     departments = Department.objects.filter(pk__in=list(per_department)).order_by("name")
-    queues = [{"department": d, "count": per_department.get(d.pk, 0), "is_mine": d.pk in mine} for d in departments]
+    queues = [{"department": d, "count": per_department[d.pk]["n"], "unread": per_department[d.pk]["unread"],
+               "is_mine": d.pk in mine} for d in departments]
     return {"totals": totals, "queues": queues}
+
+
+# --- sort orders and their keyset cursors ------------------------------------
+# Each order ends on the id, so it is total and a cursor names one place in it. The indexes that serve them
+# are on Conversation.Meta.indexes (conv_due, conv_recent, conv_priority_due).
+
+SORT_DUE, SORT_NEWEST, SORT_OLDEST, SORT_PRIORITY = "due", "newest", "oldest", "priority"
+SORTS = (SORT_DUE, SORT_NEWEST, SORT_OLDEST, SORT_PRIORITY)
+
+
+def sort_conversations(qs: QuerySet[Conversation], sort: str) -> QuerySet[Conversation]:
+    if sort == SORT_NEWEST:
+        return qs.order_by("-last_message_at", "-id")
+    if sort == SORT_OLDEST:
+        return qs.order_by("last_message_at", "id")
+    if sort == SORT_PRIORITY:
+        return qs.order_by("-priority", F("first_response_due_at").asc(nulls_last=True), "id")
+    return qs.order_by(F("first_response_due_at").asc(nulls_last=True), "id")
+
+
+def keyset_cursor(conversation: Conversation, sort: str) -> str:
+    """Where the next page starts: the sort key of the last row shown and its id."""
+    if sort in (SORT_NEWEST, SORT_OLDEST):
+        return f"{conversation.last_message_at.isoformat()}|{conversation.pk}"
+    due = conversation.first_response_due_at
+    text = f"{due.isoformat() if due else 'null'}|{conversation.pk}"
+    return f"{conversation.priority}|{text}" if sort == SORT_PRIORITY else text
+
+
+def parse_cursor(value: str, sort: str) -> tuple:
+    """``keyset_cursor`` read back: (moment or None, id), or (priority, moment or None, id)
+    for the priority order. ValueError when it is not one."""
+    head, sep, id_text = value.rpartition("|")
+    if not sep or not id_text.isdigit():
+        raise ValueError(value)
+    priority = None
+    if sort == SORT_PRIORITY:
+        priority_text, sep, head = head.partition("|")
+        if not sep or not priority_text.isdigit():
+            raise ValueError(value)
+        priority = int(priority_text)
+    if head == "null" and sort not in (SORT_NEWEST, SORT_OLDEST):
+        moment = None
+    else:
+        moment = datetime.fromisoformat(head)
+        if moment.tzinfo is None:
+            raise ValueError(value)
+    return (moment, int(id_text)) if priority is None else (priority, moment, int(id_text))
+
+
+def _after_due(due, last_id) -> Q:
+    if due is None:
+        return Q(first_response_due_at__isnull=True, id__gt=last_id)
+    return (Q(first_response_due_at__gt=due) | Q(first_response_due_at=due, id__gt=last_id)
+            | Q(first_response_due_at__isnull=True))
+
+
+def after_cursor(qs: QuerySet[Conversation], cursor: tuple, sort: str) -> QuerySet[Conversation]:
+    """The rows after ``cursor`` (from ``parse_cursor``) in the ``sort`` order."""
+    if sort == SORT_PRIORITY:
+        priority, due, last_id = cursor
+        return qs.filter(Q(priority__lt=priority) | (Q(priority=priority) & _after_due(due, last_id)))
+    moment, last_id = cursor
+    if sort == SORT_NEWEST:
+        return qs.filter(Q(last_message_at__lt=moment) | Q(last_message_at=moment, id__lt=last_id))
+    if sort == SORT_OLDEST:
+        return qs.filter(Q(last_message_at__gt=moment) | Q(last_message_at=moment, id__gt=last_id))
+    return qs.filter(_after_due(moment, last_id))
+
+
+# --- live updates ------------------------------------------------------------
+
+def inbox_fingerprint(user, *extra) -> str:
+    """A short tag that changes whenever the inbox list, its queue counts or
+    the user's unread marks may have changed: two aggregate queries over the
+    conversations the user may see (all statuses) and their own seen marks.
+
+    Writes that skip ``updated_at`` are covered too: ingest moves
+    ``last_message_at`` and ``message_count``, the SLA sweep the breach
+    flags, offboarding the unassigned count. The minute is part of it, so
+    the SLA clocks ("due in 12 min") follow time."""
+    visible = conversations_visible_to(user)
+    facts = visible.aggregate(
+        n=Count("id"), updated=Max("updated_at"), last=Max("last_message_at"), messages=Sum("message_count"),
+        breached=Count("id", filter=Q(sla_breached=True)), warned=Count("id", filter=Q(sla_warned=True)),
+        unassigned=Count("id", filter=Q(assignee__isnull=True)), first=Max("first_response_at"),
+    )
+    seen = ConversationSeen.objects.filter(user_id=user.pk).aggregate(n=Count("id"), last=Max("seen_at"))
+    minute = int(timezone.now().timestamp() // 60)
+    text = repr((user.pk, sorted(facts.items()), sorted(seen.items()), minute, extra))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def unread_notification_count(user) -> int:
+    return user.notifications.filter(read_at__isnull=True).count()
 
 
 def my_work(user, limit: int = 20) -> dict:

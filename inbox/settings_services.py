@@ -4,7 +4,7 @@ policies, triage settings. Admins (and social media managers for routing)."""
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import validate_time_zone
@@ -146,16 +146,59 @@ def sensitive_term_add(*, actor, language: str, category: str, term: str) -> Sen
     return obj
 
 
+def _duplicate_rule_message() -> str:
+    return _("A routing rule with this name already exists.")
+
+
+def routing_rule_name_check(name: str, *, rule: RoutingRule | None = None) -> None:
+    """Refuses a name another rule has, whatever its case (the database's
+    unique constraint is case-insensitive too), on the ``name`` field."""
+    others = RoutingRule.objects.filter(name__iexact=(name or "").strip())
+    if rule is not None and rule.pk:
+        others = others.exclude(pk=rule.pk)
+    if name and others.exists():
+        raise ValidationError({"name": _duplicate_rule_message()})
+
+
+def saved_reply_insert(*, actor, department, title: str, body: str, language: str = ""):
+    """Stores a saved reply whose title (any case) is new in its department;
+    a duplicate is refused on the ``title`` field, also when two people save
+    the same title at once (the unique constraint catches the second)."""
+    from .models import SavedReply
+
+    message = _("This department already has a saved reply with this title.")
+    if SavedReply.objects.filter(department=department, title__iexact=title).exists():
+        raise ValidationError({"title": message})
+    try:
+        with transaction.atomic():
+            return SavedReply.objects.create(department=department, title=title, body=body, language=language,
+                                             created_by=actor)
+    except IntegrityError:
+        raise ValidationError({"title": message}) from None
+
+
 @transaction.atomic
 def routing_rule_save(*, actor, rule: RoutingRule | None = None, **fields) -> RoutingRule:
     if not can_manage_routing(actor):
         raise PermissionDenied(_("Only admins and social media managers edit routing rules."))
     rule = rule or RoutingRule(created_by=actor)
-    before = {f: getattr(rule, f"{f}_id" if f in ("department", "account") else f) for f in fields} if rule.pk else {}
+    if rule.pk:
+        # The form may have set the new values on this instance already: "before" is what is stored.
+        stored = RoutingRule.objects.select_for_update().get(pk=rule.pk)
+        before = {f: getattr(stored, f"{f}_id" if f in ("department", "account") else f) for f in fields}
+    else:
+        before = {}
     for name, value in fields.items():
         setattr(rule, name, value)
+    if "name" in fields:
+        routing_rule_name_check(rule.name, rule=rule)
     rule.full_clean(exclude=["created_by"])
-    rule.save()
+    try:
+        with transaction.atomic():
+            rule.save()
+    except IntegrityError:
+        # Someone saved the same name between the check and this write (the unique constraint caught it).
+        raise ValidationError({"name": _duplicate_rule_message()}) from None
     audit_write(actor=actor, action="routing_rule.save", target_type="inbox.routingrule", target_id=str(rule.pk),
                 target_repr=rule.name, before=before,
                 after={f: getattr(rule, f"{f}_id" if f in ("department", "account") else f) for f in fields})

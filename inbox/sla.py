@@ -72,6 +72,7 @@ def start_clocks(conversation: Conversation, *, at: datetime, spec: WindowSpec, 
     conversation.first_response_breached = False
     _set_targets(conversation, spec=spec, book=book)
     conversation.resolved_at = None
+    conversation.resolution_service_minutes = None
     conversation.sla_paused_at = None
     conversation.sla_warned = False
     conversation.sla_breached = False
@@ -100,6 +101,15 @@ def record_first_response(conversation: Conversation, *, at: datetime, spec: Win
         conversation.sla_warned = False
         conversation.sla_breached = False
         set_next_check(conversation)
+
+
+def record_resolution(conversation: Conversation, *, at: datetime, spec: WindowSpec) -> None:
+    """Resolving closes the cycle: when (the first time only) and how long it
+    took in service time from the cycle's start, waiting on the customer
+    included, kept as a column for the reports."""
+    if conversation.resolved_at is None:
+        conversation.resolved_at = at
+        conversation.resolution_service_minutes = service_minutes_between(spec, conversation.opened_at, at)
 
 
 def pause(conversation: Conversation, *, at: datetime) -> None:

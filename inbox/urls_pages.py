@@ -1,12 +1,16 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from . import views, views_bulk, views_live
 
 urlpatterns = [
     path("", views.inbox_list, name="list"),
+    path("live/", views_live.inbox_live, name="live"),  # the list's live fragment (h4)
+    path("live/bell/", views_live.bell, name="live-bell"),  # the bell's live count (h4)
+    path("bulk/", views_bulk.inbox_bulk, name="bulk"),  # the list's bulk bar (h4)
     path("saved-replies/", views.saved_replies, name="saved-replies"),
     path("c/<int:pk>/", views.conversation_detail, name="conversation"),
     path("c/<int:pk>/presence/", views.presence, name="presence"),
+    path("c/<int:pk>/replies/live/", views.reply_states, name="reply-states"),  # the live reply status
     path("c/<int:pk>/claim/", views.conversation_claim, name="claim"),
     path("c/<int:pk>/assign/", views.conversation_assign, name="assign"),
     path("c/<int:pk>/status/", views.conversation_status, name="status"),
@@ -19,4 +23,5 @@ urlpatterns = [
     path("replies/<int:pk>/approve/", views.reply_approve, name="reply-approve"),
     path("replies/<int:pk>/return/", views.reply_return, name="reply-return"),
     path("replies/<int:pk>/retry/", views.reply_retry, name="reply-retry"),
+    path("", include("inbox.urls_sandbox")),  # sandbox channel pages, "posted it by hand"
 ]

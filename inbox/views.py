@@ -4,15 +4,17 @@ conversation), the actions on a conversation, presence and saved replies.
 Thin on purpose: reads go through ``selectors``, writes through ``services``;
 a refused form comes back as a 400 with the reason next to the field."""
 
+import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Q
-from django.http import QueryDict
+from django.db.models import Q
+from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,9 +29,11 @@ from socialops.forms import apply_service_errors, submit
 from socialops.views import render_invalid
 
 from . import services
+from .customer import customer_panel
 from .display import Clock, channel_time_zone, duration, sla_clock
 from .forms import (
     AssignForm,
+    BulkActionForm,
     InboxFilterForm,
     IntentForm,
     NoteForm,
@@ -41,18 +45,26 @@ from .forms import (
     StatusForm,
     TagForm,
     TagRemoveForm,
-    cursor_for,
 )
+from .limits import reply_limit
 from .models import Conversation, ConversationTag, Intent, Reply
 from .permissions import can_approve_reply, can_view_conversation, reply_mode
 from .selectors import (
+    SORT_DUE,
     InboxFilters,
+    after_cursor,
     conversations_visible_to,
     filter_conversations,
+    inbox_fingerprint,
+    keyset_cursor,
     queue_counts,
     saved_replies_for,
+    sort_conversations,
     with_list_relations,
+    with_unread,
 )
+from .services.bulk import MAX_BULK
+from .services.conversations import ReplyOutstandingError
 from .services.replies import reply_is_stuck
 
 PAGE_SIZE = 50
@@ -67,7 +79,7 @@ EVENT_LABELS = {
     "reply_retried": "Reply sent again by hand",
     "sla_warning": "SLA warning", "sla_breached": "SLA breached", "reopened": "Reopened by the customer",
     "customer_replied": "The customer replied", "unassigned_offboarding": "Returned to the queue (offboarding)",
-    "taken_over": "Taken over",
+    "taken_over": "Taken over", "reply_sent_by_hand": "Reply posted on the platform by hand",
 }
 
 
@@ -77,6 +89,7 @@ class Row:
     first_line: str
     clock: Clock | None
     initials: str
+    unread: bool = False
 
 
 def _initials(user) -> str:
@@ -118,30 +131,43 @@ def _list_query(form: InboxFilterForm, exclude=("after",)) -> str:
     return query.urlencode()
 
 
-def _list_context(request, form: InboxFilterForm, current: Conversation | None = None) -> dict:
+def _live_query(form: InboxFilterForm, current: Conversation | None) -> str:
+    """The list's own query (filters, sort and page) plus the conversation on
+    screen: what the live fragment needs to render the same list."""
+    query = _list_query(form, exclude=()) if form.is_valid() else ""
+    if current is not None:
+        query = "&".join(p for p in (query, f"current={current.pk}") if p)
+    return query
+
+
+def _list_context(request, form: InboxFilterForm, current: Conversation | None = None, *,
+                  live_etag: str | None = None) -> dict:
+    """The queues and the conversation list. A fixed number of queries
+    whatever the page size: the live tag (2), the counts (3), the rows with
+    their unread mark (1), the bulk bar's people and queues (2)."""
     user = request.user
+    live_query = _live_query(form, current)
+    # Taken before the rows are read: a change made while this renders gives the next poll a new tag.
+    live_etag = live_etag or inbox_fingerprint(user, live_query)
     counts = queue_counts(user)
     rows, next_cursor, has_any = [], None, True
+    sort = (form.cleaned_data.get("sort") if form.is_valid() else "") or SORT_DUE
     if form.is_valid():
         qs = filter_conversations(with_list_relations(conversations_visible_to(user)), _filters(form), user)
+        qs = with_unread(qs, user)
         after = form.cleaned_data.get("after")
         if after:
-            due, last_id = after
-            if due is None:
-                qs = qs.filter(first_response_due_at__isnull=True, id__gt=last_id)
-            else:
-                qs = qs.filter(Q(first_response_due_at__gt=due) | Q(first_response_due_at=due, id__gt=last_id)
-                               | Q(first_response_due_at__isnull=True))
-        qs = qs.select_related("account__service_window").order_by(
-            F("first_response_due_at").asc(nulls_last=True), "id")
+            qs = after_cursor(qs, after, sort)
+        qs = sort_conversations(qs.select_related("account__service_window"), sort)
         conversations = list(qs[: PAGE_SIZE + 1])
         if len(conversations) > PAGE_SIZE:
             conversations = conversations[:PAGE_SIZE]
-            next_cursor = cursor_for(conversations[-1])
+            next_cursor = keyset_cursor(conversations[-1], sort)
         now = timezone.now()
         for c in conversations:
             preview = (c.last_message_preview or c.subject or "").strip()
-            rows.append(Row(c, preview.splitlines()[0] if preview else "", sla_clock(c, now), _initials(c.assignee)))
+            rows.append(Row(c, preview.splitlines()[0] if preview else "", sla_clock(c, now), _initials(c.assignee),
+                            unread=c.is_unread and (current is None or c.pk != current.pk)))
         if not rows and not after:
             has_any = conversations_visible_to(user).exists()
     query = _list_query(form) if form.is_valid() else ""
@@ -157,11 +183,17 @@ def _list_context(request, form: InboxFilterForm, current: Conversation | None =
         active_queue = str(data["department"].pk)
     elif (data.get("queue") or "").isdigit():
         active_queue = data["queue"]
+    here = request.get_full_path() if request.resolver_match and request.resolver_match.url_name in (
+        "list", "conversation") else reverse("inbox:list") + (f"?{query}" if query else "")
     return {
         "filter_form": form, "counts": counts, "rows": rows, "has_any": has_any, "list_query": query,
         "next_query": "&".join(p for p in (query, "after=" + _quote(next_cursor)) if p) if next_cursor else "",
         "current": current, "active_queue": active_queue,
         "filters_open": bool(form.errors) or (form.is_valid() and form.is_filtered()),
+        "sort": sort, "sort_params": [(k, v) for k, v in QueryDict(query).items() if k not in ("sort", "after")],
+        "live_url": f"{reverse('inbox:live')}?{live_query}" if live_query else reverse("inbox:live"),
+        "live_etag": live_etag, "live_on": not form.errors,
+        "bulk_form": BulkActionForm(user=user), "bulk_next": here, "bulk_max": MAX_BULK,
     }
 
 
@@ -256,6 +288,8 @@ def _describe_events(events) -> list[dict]:
         elif kind in ("sla_warning", "sla_breached"):
             text = _("%(target)s due %(when)s") % {"target": str(data.get("target", "")).capitalize(),
                                                    "when": _when(data.get("due"))}
+        elif kind == "reply_sent_by_hand":
+            text = _("at %(url)s") % {"url": str(data.get("url", ""))}
         elif kind == "reopened":
             text = _("was %(status)s") % {"status": statuses.get(data.get("from"), data.get("from"))}
         elif kind == "note" and data.get("mentions"):
@@ -269,12 +303,19 @@ def _describe_events(events) -> list[dict]:
     return described
 
 
-def _conversation_context(request, conversation: Conversation, **forms) -> dict:
-    user = request.user
-    mode = reply_mode(user, conversation)
-    replies = list(conversation.replies.exclude(status=Reply.Status.SENT).select_related("author", "approved_by"))
+LIVE_REPLY_STATUSES = (Reply.Status.PENDING_APPROVAL, Reply.Status.APPROVED, Reply.Status.SENDING)
+
+
+def _replies_in_progress(user, conversation: Conversation, *, since: datetime | None = None, now=None,
+                         **forms) -> list[Reply]:
+    """The conversation's replies not sent yet (and, with ``since``, those
+    sent since then, so the live block can say "Sent"), each with what the
+    page shows about it. Two queries (the replies; the viewer's rights, once)."""
+    sent_lately = Q(status=Reply.Status.SENT, sent_at__gte=since) if since is not None else Q(pk__in=[])
+    replies = list(conversation.replies.filter(~Q(status=Reply.Status.SENT) | sent_lately)
+                   .select_related("author", "approved_by", "sent_by_hand").order_by("created_at", "pk"))
     reply_errors = forms.get("reply_errors") or {}
-    now = timezone.now()
+    now = now or timezone.now()
     for reply in replies:
         reply.conversation = conversation
         reply.is_stuck = reply_is_stuck(reply, now=now)
@@ -285,6 +326,28 @@ def _conversation_context(request, conversation: Conversation, **forms) -> dict:
             reply.return_form = forms["return_form"]
         else:
             reply.return_form = ReturnForm(auto_id=f"id_return{reply.pk}_%s")
+    return replies
+
+
+def _replies_live_context(conversation: Conversation, replies: list[Reply], *, since: datetime, here: str) -> dict:
+    """What the replies block needs to update itself: whether to keep asking
+    (a reply waits for approval or is on its way), and a version of what it
+    shows, so an unchanged state costs a 204 and no re-render."""
+    state = "|".join(f"{r.pk}:{r.status}:{r.attempts}:{r.is_stuck}:{r.can_review}:{r.last_error}" for r in replies)
+    version = hashlib.blake2s(state.encode(), digest_size=8).hexdigest()
+    query = urlencode({"since": int(since.timestamp()), "v": version, "next": here})
+    return {
+        "replies_live": any(r.status in LIVE_REPLY_STATUSES and not r.is_stuck for r in replies),
+        "replies_version": version,
+        "replies_poll_url": f"{reverse('inbox:reply-states', args=[conversation.pk])}?{query}",
+    }
+
+
+def _conversation_context(request, conversation: Conversation, **forms) -> dict:
+    user = request.user
+    mode = reply_mode(user, conversation)
+    now = timezone.now()
+    replies = _replies_in_progress(user, conversation, now=now, **forms)
     saved = list(saved_replies_for(user, conversation))
     now = timezone.now()
     events = _describe_events(list(conversation.events.select_related("actor")))
@@ -313,12 +376,16 @@ def _conversation_context(request, conversation: Conversation, **forms) -> dict:
         "route_form": forms.get("route_form") or RouteForm(initial={"department": conversation.department_id}),
         "note_form": forms.get("note_form") or NoteForm(),
         "tag_form": forms.get("tag_form") or TagForm(),
-        "reply_form": forms.get("reply_form") or ReplyForm(),  # a fresh client token per render
+        "reply_form": forms.get("reply_form") or ReplyForm(account=conversation.account),  # a fresh token per render
+        "reply_limit": reply_limit(conversation.account),
+        "customer": customer_panel(user, conversation),
+        "resolve_confirm": forms.get("resolve_confirm"),
         "pick_form": forms.get("pick_form") or SavedReplyPickForm(queryset=saved_replies_for(user, conversation)),
         "here_params": [(k, v) for k, v in request.GET.items() if k != "saved"],
         "claim_errors": forms.get("claim_errors") or [],
         "take_over_from": forms.get("take_over_from"),
     }
+    context.update(_replies_live_context(conversation, replies, since=now, here=context["here"]))
     return context
 
 
@@ -334,13 +401,15 @@ def _render_conversation(request, conversation, status=200, **forms):
 @require_GET
 def conversation_detail(request, pk):
     conversation = _visible(request, pk)
+    services.conversation_mark_seen(user=request.user, conversation=conversation)  # read up to what is shown
     form = _filter_form(request)
     forms, invalid = {}, bool(form.errors) if form.is_bound else False
     if request.GET.get("saved"):
         saved_qs = saved_replies_for(request.user, conversation)
         pick = SavedReplyPickForm(request.GET, queryset=saved_qs)
         if pick.is_valid():
-            forms["reply_form"] = ReplyForm(initial={"body": pick.cleaned_data["saved"].body})
+            forms["reply_form"] = ReplyForm(initial={"body": pick.cleaned_data["saved"].body},
+                                            account=conversation.account)
             forms["pick_form"] = pick
         else:
             forms["pick_form"] = pick
@@ -424,10 +493,29 @@ def conversation_assign(request, pk):
 @login_required
 @require_POST
 def conversation_status(request, pk):
+    """Resolving or closing with a reply pending, on its way or failed asks
+    first (409, the replies named, a "Resolve anyway" button posting again
+    with ``confirm=1``); no JavaScript needed."""
     conversation = _visible(request, pk)
     form = StatusForm(request.POST)
-    return _act(request, conversation, form, "status_form", lambda d: services.conversation_set_status(
-        actor=request.user, conversation=conversation, status=d["status"]), _("Status changed."))
+    outstanding = []
+
+    def change(data):
+        try:
+            return services.conversation_set_status(actor=request.user, conversation=conversation,
+                                                    status=data["status"], confirm=data["confirm"])
+        except ReplyOutstandingError as exc:
+            outstanding.append(exc.replies)
+            raise
+
+    if submit(form, change).ok:
+        messages.success(request, _("Status changed."))
+        return _back(request, conversation)
+    if outstanding:
+        status = form.cleaned_data["status"]
+        return _render_conversation(request, _visible(request, pk), status=409, resolve_confirm={
+            "status": status, "label": Conversation.Status(status).label, "replies": outstanding[0]})
+    return _render_conversation(request, conversation, status=400, status_form=form)
 
 
 @login_required
@@ -445,12 +533,19 @@ def conversation_intent(request, pk):
 def conversation_route(request, pk):
     conversation = _visible(request, pk)
     form = RouteForm(request.POST)
-    response = _act(request, conversation, form, "route_form", lambda d: services.conversation_route(
-        actor=request.user, conversation=conversation, department=d["department"], reason=d["reason"]),
-        _("Moved to another queue."))
-    if response.status_code == 302 and not can_view_conversation(request.user, conversation):
+    outcome = submit(form, lambda d: services.conversation_route(
+        actor=request.user, conversation=conversation, department=d["department"], reason=d["reason"]))
+    if not outcome.ok:
+        return _render_conversation(request, conversation, status=400, route_form=form)
+    previous = getattr(outcome.value, "previous_assignee", None)
+    if previous is not None and previous.pk != request.user.pk:
+        messages.success(request, _("Moved to another queue. %(who)s is not in it, so it is no longer theirs; "
+                                    "they have been told.") % {"who": previous})
+    else:
+        messages.success(request, _("Moved to another queue."))
+    if not can_view_conversation(request.user, conversation):
         return redirect("inbox:list")  # it left the queues I see
-    return response
+    return _back(request, conversation)
 
 
 @login_required
@@ -458,8 +553,20 @@ def conversation_route(request, pk):
 def note_add(request, pk):
     conversation = _visible(request, pk)
     form = NoteForm(request.POST)
-    return _act(request, conversation, form, "note_form", lambda d: services.note_add(
-        actor=request.user, conversation=conversation, body=d["body"]), _("Note added."))
+    outcome = submit(form, lambda d: services.note_add(actor=request.user, conversation=conversation,
+                                                       body=d["body"]))
+    if not outcome.ok:
+        return _render_conversation(request, conversation, status=400, note_form=form)
+    note = outcome.value
+    messages.success(request, _("Note added."))
+    if note.not_notified:
+        messages.warning(request, _("%(names)s cannot see this conversation and %(verb)s not notified.") % {
+            "names": ", ".join(f"@{name}" for name in note.not_notified),
+            "verb": _("was") if len(note.not_notified) == 1 else _("were")})
+    if note.unknown_mentions:
+        messages.warning(request, _("Nobody was notified for %(names)s: no active colleague has that username.")
+                         % {"names": ", ".join(f"@{name}" for name in note.unknown_mentions)})
+    return _back(request, conversation)
 
 
 @login_required
@@ -497,7 +604,7 @@ def reply_submit(request, pk):
     if mode == "none":
         raise PermissionDenied(_("You have no right to draft or send replies on %(account)s.")
                                % {"account": conversation.account})
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, account=conversation.account)
     outcome = submit(form, lambda d: services.reply_submit(
         actor=request.user, conversation=conversation, body=d["body"], client_token=d.get("client_token")))
     if not outcome.ok:
@@ -505,7 +612,8 @@ def reply_submit(request, pk):
         if token_errors:
             # The token is a hidden field: say why at the top, and hand out a fresh one with the text kept,
             # so sending again makes a new reply.
-            form = ReplyForm({"body": request.POST.get("body", ""), "client_token": str(uuid.uuid4())})
+            form = ReplyForm({"body": request.POST.get("body", ""), "client_token": str(uuid.uuid4())},
+                             account=conversation.account)
             form.is_valid()
             form.add_error(None, list(token_errors))
         return _render_conversation(request, conversation, status=400, reply_form=form)
@@ -513,6 +621,9 @@ def reply_submit(request, pk):
     if reply.replayed:
         messages.info(request, _("This reply was already sent: it was not sent twice.") if mode == "send" else _(
             "This reply was already submitted for approval: it was not submitted twice."))
+    elif mode != "send" and (reply.needs_specialist or conversation.is_sensitive):
+        messages.success(request, _("Sent for approval: this conversation is sensitive, so a specialist (%(team)s) "
+                                    "must review it before it is sent.") % {"team": _specialist_team_names()})
     elif mode != "send":
         messages.success(request, _("Sent for approval: a colleague with the reply or approve right will review it."))
     elif reply.enqueue_failed:
@@ -520,6 +631,38 @@ def reply_submit(request, pk):
     else:
         messages.success(request, _("Reply on its way to the channel."))
     return _back(request, conversation)
+
+
+def _specialist_team_names() -> str:
+    names = list(Department.objects.filter(is_specialist_team=True).order_by("name").values_list("name", flat=True))
+    return ", ".join(names) or _("the specialist team")
+
+
+@login_required
+@require_GET
+def reply_states(request, pk):
+    """The replies block alone, for its live update: 204 when nothing
+    changed since the version the page shows (``v``), else the block, which
+    carries on asking only while a reply is pending or on its way. A fixed
+    number of queries whatever the conversation's size."""
+    conversation = get_object_or_404(conversations_visible_to(request.user).select_related("account"), pk=pk)
+    since_text = request.GET.get("since", "")
+    if not since_text.isdigit():
+        return HttpResponseBadRequest(_("since: a Unix time in seconds is needed."), content_type="text/plain")
+    try:
+        since = datetime.fromtimestamp(int(since_text), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return HttpResponseBadRequest(_("since: a Unix time in seconds is needed."), content_type="text/plain")
+    next_url = request.GET.get("next", "")
+    here = next_url if next_url.startswith("/inbox/") and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}) else reverse("inbox:conversation", args=[conversation.pk])
+    replies = _replies_in_progress(request.user, conversation, since=since)
+    live = _replies_live_context(conversation, replies, since=since, here=here)
+    if request.GET.get("v") == live["replies_version"]:
+        return HttpResponse(status=204)
+    context = {"conversation": conversation, "c": conversation, "replies": replies, "here": here,
+               "reply_mode": reply_mode(request.user, conversation), **live}
+    return render(request, "inbox/_replies.html", context)
 
 
 def _visible_reply(request, pk) -> Reply:

@@ -18,6 +18,7 @@ from . import settings_services as svc
 from .clock import NeverOpenError, is_open_at, open_intervals, spec_for_account
 from .forms_settings import (
     ClosureForm,
+    QueueAutoAssignForm,
     RoutingRuleForm,
     SensitiveTermForm,
     ServiceWindowForm,
@@ -34,6 +35,7 @@ def coverage(request):
     """Every channel, its service hours in its own time zone, open now or
     when it opens next, and which departments work it."""
     now = timezone.now()
+    viewer_tz = timezone.get_current_timezone()
     accounts = (accounts_visible_to(request.user).exclude(status=SocialAccount.Status.RETIRED)
                 .select_related("service_window").prefetch_related("service_window__periods",
                                                                    "service_window__closures", "departments"))
@@ -50,11 +52,16 @@ def coverage(request):
         if window is not None and not window.always_open:
             for period in window.periods.all():
                 week.setdefault(period.get_weekday_display(), []).append(period)
+        # The channel's clock is its own zone's; the viewer's clock goes beside it only when it reads otherwise
+        # (the template's date filter would turn every time into the viewer's zone: the zone is given explicitly).
+        channel_wall = now.astimezone(spec.tz).replace(tzinfo=None)
         rows.append({"account": account, "window": window, "open_now": open_now, "next_open": next_open,
-                     "always_open": spec.always_open, "week": week,
-                     "local_now": now.astimezone(spec.tz)})
+                     "always_open": spec.always_open, "week": week, "tz": spec.tz, "tz_name": spec.time_zone,
+                     "local_now": now.astimezone(spec.tz),
+                     "viewer_differs": channel_wall != now.astimezone(viewer_tz).replace(tzinfo=None)})
     return render(request, "inbox/coverage.html",
-                  {"rows": rows, "can_configure": svc.can_configure_inbox(request.user)})
+                  {"rows": rows, "can_configure": svc.can_configure_inbox(request.user), "now": now,
+                   "viewer_tz_name": str(viewer_tz)})
 
 
 def _window_initial(window: ServiceWindow | None) -> dict:
@@ -131,18 +138,14 @@ def triage_settings(request):
         "influencer_followers": row.influencer_followers, "verified_is_influencer": row.verified_is_influencer,
         "default_department": row.default_department})
     term_form = SensitiveTermForm(request.POST if request.POST.get("form") == "term" else None)
+    queue_form = None
     if request.method == "POST" and request.POST.get("form") == "queue":
-        department_id = request.POST.get("department", "")
-        if not department_id.isdigit():
-            return render_invalid(request, "inbox/triage_settings.html", {
-                "form": form, "term_form": term_form, "terms": SensitiveTerm.objects.all(), "queues": [],
-                "queue_error": _("department: choose a department.")})
-        department = get_object_or_404(Department, pk=int(department_id))
-        svc.queue_auto_assign_set(actor=request.user, department=department,
-                                  enabled=request.POST.get("auto_assign") == "on")
-        messages.success(request, _("Queue settings saved."))
-        return redirect("inbox:triage-settings")
-    if request.method == "POST":
+        queue_form = QueueAutoAssignForm(request.POST)
+        if submit(queue_form, lambda d: svc.queue_auto_assign_set(
+                actor=request.user, department=d["department"], enabled=d["auto_assign"])).ok:
+            messages.success(request, _("Queue settings saved."))
+            return redirect("inbox:triage-settings")
+    elif request.method == "POST":
         if request.POST.get("form") == "settings":
             outcome = submit(form, lambda d: svc.triage_settings_save(actor=request.user, **d))
         else:
@@ -152,7 +155,8 @@ def triage_settings(request):
             return redirect("inbox:triage-settings")
     auto = set(QueueSettings.objects.filter(auto_assign=True).values_list("department_id", flat=True))
     queues = [(d, d.pk in auto) for d in Department.objects.order_by("name")]
-    context = {"form": form, "term_form": term_form, "terms": SensitiveTerm.objects.all(), "queues": queues}
+    context = {"form": form, "term_form": term_form, "terms": SensitiveTerm.objects.all(), "queues": queues,
+               "queue_form": queue_form}
     if request.method == "POST":
         return render_invalid(request, "inbox/triage_settings.html", context)
     return render(request, "inbox/triage_settings.html", context)

@@ -88,3 +88,12 @@ class AuditFilterForm(forms.Form):
     since = BoundedDateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = BoundedDateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            # An empty list would read as "nothing happened"; the range itself is what is wrong.
+            self.add_error("until", _("The range ends (%(until)s) before it starts (%(since)s): choose an end "
+                                      "date on or after the start date.") % {"until": until, "since": since})
+        return data

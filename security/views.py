@@ -20,6 +20,7 @@ from socialops.text import spreadsheet_safe
 from socialops.views import render_invalid
 
 from . import selectors, services
+from .display import describe_events, offboarding_summary
 from .forms import (
     AuditFilterForm,
     GrantForm,
@@ -113,13 +114,14 @@ def grant_revoke(request, pk):
         raise Http404
     if not can_manage_rights(request.user, grant.account):
         raise PermissionDenied
-    form = RevokeForm(request.POST)
+    form = RevokeForm(request.POST, auto_id=f"id_revoke{grant.pk}_%s")
     if form.is_valid():
         services.grant_revoke(actor=request.user, grant=grant, reason=form.cleaned_data["reason"])
         messages.success(request, _("Right revoked."))
         return redirect("security:account-detail", pk=grant.account_id)
     context = _account_context(request, grant.account)
-    context["revoke_error"] = _("reason: a reason is required to revoke a right.")
+    # The refused revoke shows its error in the grant's own cell, opened, and in the summary on top.
+    context.update({"revoke_form": form, "revoke_grant_id": grant.pk})
     return render_invalid(request, "security/account_detail.html", context)
 
 
@@ -171,7 +173,8 @@ def audit(request):
         raise PermissionDenied
     form = AuditFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
-        return render_invalid(request, "security/audit.html", {"form": form, "events": [], "next_before": None})
+        return render_invalid(request, "security/audit.html", {"form": form, "events": [], "next_before": None,
+                                                               "refused": True})
     if not request.GET:
         form = AuditFilterForm({})
         form.is_valid()
@@ -183,7 +186,8 @@ def audit(request):
     query = request.GET.copy()
     query.pop("before", None)
     return render(request, "security/audit.html", {
-        "form": form, "events": events[:AUDIT_PAGE_SIZE], "next_before": next_before, "query": query.urlencode(),
+        "form": form, "events": describe_events(events[:AUDIT_PAGE_SIZE]), "next_before": next_before,
+        "query": query.urlencode(), "show_raw": is_security_admin(request.user),
     })
 
 
@@ -198,7 +202,9 @@ def audit_csv(request):
         raise PermissionDenied
     form = AuditFilterForm(request.GET or {})
     if not form.is_valid():
-        return render_invalid(request, "security/audit.html", {"form": form, "events": [], "next_before": None})
+        # Same refusal as the page: the filter form with the reason on the field, nothing downloaded.
+        return render_invalid(request, "security/audit.html", {"form": form, "events": [], "next_before": None,
+                                                               "refused": True})
     qs = _audit_queryset(request, form)
     writer = csv.writer(_Echo())
     header = ["id", "created_at", "actor", "action", "target_type", "target_id", "target", "account_id",
@@ -227,6 +233,8 @@ def offboard(request, pk):
             actor=request.user, user=person, reason=d["reason"],
             reauthenticated_at=twofactor.reauthenticated_at(request)))
         if outcome.ok:
-            return render(request, "security/offboard_done.html", {"person": person, "report": outcome.value})
+            return render(request, "security/offboard_done.html", {
+                "person": person, "steps": offboarding_summary(outcome.value),
+                "show_raw": is_security_admin(request.user)})
         return render_invalid(request, "security/offboard.html", {"person": person, "form": form})
     return render(request, "security/offboard.html", {"person": person, "form": form})

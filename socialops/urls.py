@@ -12,6 +12,7 @@ api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("security.api.urls")),
     path("", include("inbox.api.urls")),
+    path("", include("strategy.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -38,5 +39,6 @@ urlpatterns = [
     path("", include("security.urls")),
     path("inbox/", include("inbox.urls_webhooks")),
     path("inbox/", include("inbox.urls")),
+    path("strategy/", include("strategy.urls")),
     path("", include("accounts.urls")),
 ]

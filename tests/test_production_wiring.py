@@ -25,6 +25,7 @@ from inbox.models import Message, WebhookDelivery
 from inbox.webhooks import signed_headers
 from security import services as security_services
 from security import tasks as security_tasks
+from strategy import tasks as strategy_tasks
 
 SECRET = "whsec-production-wiring"
 
@@ -94,6 +95,7 @@ def test_the_webhook_behind_the_tls_proxy_with_production_security_settings(hook
 
 INBOX_SCHEDULES = {inbox_tasks.POLL_ALL_FUNC, inbox_tasks.SLA_SWEEP_FUNC, inbox_tasks.RETRY_REPLIES_FUNC}
 SECURITY_SCHEDULES = {security_tasks.CHECKPOINT_FUNC, security_tasks.DIGEST_FUNC}
+STRATEGY_SCHEDULES = {strategy_tasks.REVIEW_REMINDERS_FUNC}
 
 
 @pytest.mark.django_db
@@ -105,7 +107,7 @@ def test_migrate_alone_creates_every_background_schedule():
     Schedule.objects.all().delete()
     call_command("migrate", verbosity=0)
     funcs = list(Schedule.objects.values_list("func", flat=True))
-    assert sorted(funcs) == sorted(INBOX_SCHEDULES | SECURITY_SCHEDULES)  # each once
+    assert sorted(funcs) == sorted(INBOX_SCHEDULES | SECURITY_SCHEDULES | STRATEGY_SCHEDULES)  # each once
     for schedule in Schedule.objects.filter(func__in=INBOX_SCHEDULES):
         assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 1, -1), \
             schedule.func

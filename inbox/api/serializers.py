@@ -11,6 +11,7 @@ from rest_framework import serializers
 from accounts.api.serializers import UserSummarySerializer
 from accounts.models import Department, User
 
+from ..limits import REPLY_HARD_MAX
 from ..models import (
     Author,
     Conversation,
@@ -94,8 +95,8 @@ class ConversationSerializer(serializers.ModelSerializer):
                   "is_sensitive", "sensitive_categories", "priority", "department", "department_name",
                   "assignee", "author", "message_count", "last_message_at", "last_message_preview", "opened_at",
                   "first_response_due_at", "first_response_at", "first_response_service_minutes",
-                  "resolution_due_at", "resolved_at", "sla_paused_at", "sla_warned", "sla_breached",
-                  "created_at", "updated_at"]
+                  "resolution_due_at", "resolved_at", "resolution_service_minutes", "sla_paused_at", "sla_warned",
+                  "sla_breached", "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -137,6 +138,7 @@ def conversation_rows(rows) -> list[dict]:
             "message_count": r["message_count"], "last_message_preview": r["last_message_preview"],
             **{name: iso(r[name]) for name in _DATETIME_FIELDS},
             "first_response_service_minutes": r["first_response_service_minutes"],
+            "resolution_service_minutes": r["resolution_service_minutes"],
             "sla_warned": r["sla_warned"], "sla_breached": r["sla_breached"],
         })
     return result
@@ -174,12 +176,19 @@ class ReplySerializer(serializers.ModelSerializer):
         model = Reply
         fields = ["id", "conversation", "author", "body", "status", "needs_specialist", "approved_by",
                   "approved_at", "review_comment", "attempts", "next_attempt_at", "lease_until", "last_error",
-                  "platform_message_id", "sent_at", "client_token", "created_at"]
+                  "platform_message_id", "sent_at", "sent_by_hand", "sent_url", "client_token", "created_at"]
         read_only_fields = fields
         extra_kwargs = {
             "lease_until": {"help_text": "While set and in the future, a worker is sending the reply."},
             "client_token": {"help_text": "The client token it was submitted with, if any."},
+            "sent_by_hand": {"help_text": "Who posted it on the platform by hand, when no connector could."},
+            "sent_url": {"help_text": "The address of the reply posted by hand."},
         }
+
+
+class SentByHandSerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=500, help_text="The http(s) address of the reply as posted on the "
+                                                          "platform.")
 
 
 class ConversationDetailSerializer(ConversationSerializer):
@@ -206,6 +215,9 @@ class AssignSerializer(serializers.Serializer):
 
 class StatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Conversation.Status.choices)
+    confirm = serializers.BooleanField(
+        default=False, help_text="Resolve or close even though a reply is pending approval, on its way or failed "
+                                 "(without it that is a 400 on `confirm`).")
 
 
 class IntentSerializer(serializers.Serializer):
@@ -226,7 +238,8 @@ class TagSerializer(serializers.Serializer):
 
 
 class ReplyCreateSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=5000)
+    # The platform's own limit is the reply service's to check (a 400 on body naming it).
+    body = serializers.CharField(max_length=REPLY_HARD_MAX)
     client_token = serializers.UUIDField(
         required=False, allow_null=True, default=None,
         help_text="A UUID the client makes once per compose action. Submitting again with it returns the first "

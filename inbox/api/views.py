@@ -8,7 +8,7 @@ The bulk ingest endpoint hands the body, whatever it is, to the one ingest
 service, which keeps the valid items and reports each invalid one."""
 
 from django import forms
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
@@ -49,6 +49,7 @@ from ..selectors import (
     saved_replies_for,
     with_list_relations,
 )
+from ..settings_services import routing_rule_name_check
 from .serializers import (
     AssignSerializer,
     ConversationDetailSerializer,
@@ -65,6 +66,7 @@ from .serializers import (
     RouteSerializer,
     RoutingRuleSerializer,
     SavedReplySerializer,
+    SentByHandSerializer,
     StatusSerializer,
     TagSerializer,
     conversation_rows,
@@ -224,8 +226,8 @@ LIST_COLUMNS = [
     "assignee__first_name", "assignee__last_name", "author_id", "author__platform", "author__handle",
     "author__display_name", "author__followers", "author__verified", "message_count", "last_message_at",
     "last_message_preview", "opened_at", "first_response_due_at", "first_response_at",
-    "first_response_service_minutes", "resolution_due_at", "resolved_at", "sla_paused_at", "sla_warned",
-    "sla_breached", "created_at", "updated_at",
+    "first_response_service_minutes", "resolution_due_at", "resolved_at", "resolution_service_minutes",
+    "sla_paused_at", "sla_warned", "sla_breached", "created_at", "updated_at",
 ]
 
 
@@ -338,7 +340,7 @@ class ConversationViewSet(ListFiltersOnly, viewsets.ReadOnlyModelViewSet):
         conversation = self.get_object()
         data = self._input(StatusSerializer)
         conversation = services.conversation_set_status(actor=request.user, conversation=conversation,
-                                                        status=data["status"])
+                                                        status=data["status"], confirm=data["confirm"])
         return self._conversation_response(conversation)
 
     @extend_schema(request=IntentSerializer, responses=ConversationSerializer,
@@ -473,6 +475,19 @@ class ReplyViewSet(ListFiltersOnly, viewsets.ReadOnlyModelViewSet):
     def retry(self, request, pk=None):
         return self._respond(services.reply_retry(actor=request.user, reply=self.get_object()))
 
+    @extend_schema(request=SentByHandSerializer, responses={200: ReplySerializer},
+                   description="Records that the caller posted the reply on the platform by hand, at `url`: "
+                               "for a reply no connector can send (failed for lack of one, or approved on a "
+                               "channel without one). Holders of `reply`; audited. A reply a connector can "
+                               "send is a 400 on `status`, a URL that is not http(s) a 400 on `url`.")
+    @action(detail=True, methods=["post"], url_path="sent-by-hand", url_name="sent-by-hand")
+    def sent_by_hand(self, request, pk=None):
+        reply = self.get_object()
+        serializer = SentByHandSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._respond(services.reply_mark_sent_by_hand(actor=request.user, reply=reply,
+                                                              url=serializer.validated_data["url"]))
+
 
 # --- saved replies -----------------------------------------------------------------------
 
@@ -532,15 +547,27 @@ class RoutingRuleViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return RoutingRule.objects.all()
 
+    @staticmethod
+    def _save(serializer, **extra):
+        """A duplicate name (any case) is a 400 on ``name``: checked first, and
+        the unique constraint catches two people saving it at the same moment."""
+        routing_rule_name_check(serializer.validated_data.get("name", ""), rule=serializer.instance)
+        try:
+            with transaction.atomic():
+                return serializer.save(**extra)
+        except IntegrityError:
+            routing_rule_name_check(serializer.validated_data.get("name", ""), rule=serializer.instance)
+            raise
+
     @transaction.atomic
     def perform_create(self, serializer):
-        rule = serializer.save(created_by=self.request.user)
+        rule = self._save(serializer, created_by=self.request.user)
         _audit_rule(self.request.user, "create", rule, after=_rule_state(rule))
 
     @transaction.atomic
     def perform_update(self, serializer):
         before = _rule_state(serializer.instance)
-        rule = serializer.save()
+        rule = self._save(serializer)
         _audit_rule(self.request.user, "update", rule, before=before, after=_rule_state(rule))
 
     @transaction.atomic

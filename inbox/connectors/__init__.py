@@ -7,7 +7,7 @@ it again (a no-op once imported) so a worker never runs without them."""
 
 from importlib import import_module
 
-BUILTIN = ("inbox.connectors.mastodon",)
+BUILTIN = ("inbox.connectors.mastodon", "inbox.connectors.sandbox")
 
 
 def load_builtin() -> None:

@@ -65,13 +65,35 @@ def register(connector: Connector) -> None:
     _registry[connector.platform] = connector
 
 
+SANDBOX = "sandbox"  # the registry key of the portal's own sandbox platform (``inbox.connectors.sandbox``)
+
+
 def connector_for(platform: str) -> Connector:
+    """The connector registered for ``platform``. Callers that hold an
+    account use ``connector_for_account``: a sandbox channel never reaches
+    its platform."""
     try:
         return _registry[platform]
     except KeyError:
         raise NoConnectorError(
             f"No connector sends to {platform} yet: post the reply on the platform by hand and mark it sent."
         ) from None
+
+
+def connector_for_account(account) -> Connector:
+    """The connector that sends for ``account``: the sandbox connector for
+    every sandbox channel (``SocialAccount.sandbox``) whatever its platform,
+    otherwise the platform's. Raises NoConnectorError when there is none."""
+    return connector_for(SANDBOX if getattr(account, "sandbox", False) else account.platform)
+
+
+def has_connector(account) -> bool:
+    """True when something can send for ``account`` (no query: the registry only)."""
+    try:
+        connector_for_account(account)
+    except NoConnectorError:
+        return False
+    return True
 
 
 def unregister(platform: str) -> None:

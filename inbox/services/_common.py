@@ -41,7 +41,7 @@ def _event(conversation, kind, actor=None, **data):
 SLA_FIELDS = [
     "opened_at", "first_response_due_at", "first_response_warn_at", "first_response_at",
     "first_response_service_minutes", "first_response_breached", "resolution_due_at", "resolution_warn_at",
-    "resolved_at", "sla_paused_at", "sla_warned", "sla_breached", "sla_next_check_at",
+    "resolved_at", "resolution_service_minutes", "sla_paused_at", "sla_warned", "sla_breached", "sla_next_check_at",
 ]
 
 

@@ -23,6 +23,7 @@ from ..models import (
     Message,
     Note,
     QueueSettings,
+    Reply,
     RoutingDecision,
     SavedReply,
     Tag,
@@ -168,14 +169,48 @@ def assign_round_robin(conversations: list[Conversation]) -> int:
 
 # --- status, intent, routing ----------------------------------------------
 
+class ReplyOutstandingError(ValidationError):
+    """Resolving (or closing) refused because a reply is still waiting for
+    approval, on its way or failed: the customer may not have the answer the
+    agent thinks they have. ``replies`` are those replies; the caller asks
+    and, once the person confirms, calls again with ``confirm=True``."""
+
+    def __init__(self, replies: list[Reply]):
+        self.replies = replies
+        states = ", ".join(sorted({str(r.get_status_display()).lower() for r in replies}))
+        super().__init__({"confirm": _(
+            "A reply on this conversation is not sent (%(states)s): resolve anyway only if the customer needs "
+            "no answer from it.") % {"states": states}})
+
+
+OUTSTANDING_REPLY_STATUSES = (Reply.Status.PENDING_APPROVAL, Reply.Status.APPROVED, Reply.Status.SENDING,
+                              Reply.Status.FAILED)
+
+
+def outstanding_replies(conversation: Conversation) -> list[Reply]:
+    """Replies that have not reached the customer and may still have to: pending, on their way, failed."""
+    return list(conversation.replies.filter(status__in=OUTSTANDING_REPLY_STATUSES, sent_at__isnull=True)
+                .select_related("author").order_by("created_at", "pk"))
+
+
 @transaction.atomic
-def conversation_set_status(*, actor: User, conversation: Conversation, status: str) -> Conversation:
+def conversation_set_status(*, actor: User, conversation: Conversation, status: str,
+                            confirm: bool = False) -> Conversation:
+    """Changes the status; waiting pauses the SLA clock, reopening restarts it.
+
+    Resolving or closing while a reply is pending approval, on its way or
+    failed is refused with ``ReplyOutstandingError`` (a ValidationError on
+    ``confirm``) unless ``confirm``: the replies are read after the row lock,
+    so a reply submitted a moment ago counts."""
     _require_work(actor, conversation)
     if status not in Conversation.Status.values:
         raise ValidationError({"status": _("Unknown status.")})
     conversation = _locked(conversation)
     if status == conversation.status:
         return conversation
+    if status in (Conversation.Status.RESOLVED, Conversation.Status.CLOSED) and not confirm:
+        if outstanding := outstanding_replies(conversation):
+            raise ReplyOutstandingError(outstanding)
     before, now = conversation.status, timezone.now()
     spec = sla.spec_for_account(conversation.account)
     if before in (Conversation.Status.RESOLVED, Conversation.Status.CLOSED) and status not in (
@@ -186,7 +221,7 @@ def conversation_set_status(*, actor: User, conversation: Conversation, status: 
     elif before == Conversation.Status.WAITING:
         sla.resume(conversation, at=now, spec=spec)
     if status in (Conversation.Status.RESOLVED, Conversation.Status.CLOSED):
-        conversation.resolved_at = conversation.resolved_at or now
+        sla.record_resolution(conversation, at=now, spec=spec)
     conversation.status = status
     sla.set_next_check(conversation)
     conversation.save(update_fields=["status", "updated_at", *SLA_FIELDS])
@@ -232,16 +267,28 @@ def conversation_route(*, actor: User, conversation: Conversation, department: D
         return conversation
     before = locked.department_id
     locked.department = department
-    if locked.assignee_id and not Membership.objects.active().filter(
-            user_id=locked.assignee_id, department=department).exists():
+    holder = locked.assignee
+    if holder is not None and not Membership.objects.active().filter(
+            user_id=holder.pk, department=department).exists():
         locked.assignee = None
     locked.save(update_fields=["department", "assignee", "updated_at"])
+    if holder is not None and locked.assignee is None:
+        text = _("%(actor)s moved your conversation with %(author)s to the %(department)s queue: it is no longer "
+                 "assigned to you")
+    else:
+        text = _("%(actor)s moved your conversation with %(author)s to the %(department)s queue: it is still yours")
+    _notify_previous(holder, actor=actor, conversation=locked, text=text % {
+        "actor": actor, "author": locked.author, "department": department})
+    locked.previous_assignee = holder if locked.assignee is None else None
     # The caller's copy follows (the page checks whether it can still see it).
     conversation.department, conversation.assignee_id = department, locked.assignee_id
     RoutingDecision.objects.create(conversation=conversation, rule=None, rule_name="by hand", department=department,
                                    priority=locked.priority, reason=(reason or "moved by an agent")[:300],
                                    decided_by=actor)
-    _event(conversation, "routed", actor, before=before, after=department.pk, reason=reason)
+    _event(conversation, "routed", actor, before=before, after=department.pk, reason=reason,
+           **({"unassigned": holder.pk} if holder is not None and locked.assignee is None else {}))
+    # Who lost the conversation with the move (told in-app), for the page to say so.
+    conversation.previous_assignee = locked.previous_assignee
     return conversation
 
 
@@ -249,15 +296,24 @@ def conversation_route(*, actor: User, conversation: Conversation, department: D
 
 @transaction.atomic
 def note_add(*, actor: User, conversation: Conversation, body: str) -> Note:
+    """Adds an internal note and notifies the colleagues it @mentions who can
+    see the conversation. The note's ``not_notified`` lists the usernames
+    mentioned who cannot see it (not notified), ``unknown_mentions`` the
+    names no active colleague holds, so the caller can say so."""
     _require_work(actor, conversation)
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": _("A note cannot be empty.")})
     note = Note.objects.create(conversation=conversation, author=actor, body=body[:10_000])
-    usernames = set(_MENTION.findall(body))
-    mentioned = list(User.objects.filter(username__in=usernames, is_active=True).exclude(pk=actor.pk))
-    mentioned = [u for u in mentioned if can_view_conversation(u, conversation)]
+    # "thanks @bob." mentions bob: a name does not end with the sentence's punctuation.
+    usernames = {name.rstrip(".+-") or name for name in _MENTION.findall(body)}
+    named = list(User.objects.filter(username__in=usernames, is_active=True).exclude(pk=actor.pk))
+    mentioned = [u for u in named if can_view_conversation(u, conversation)]
     note.mentions.set(mentioned)
+    # Said back to the writer instead of dropped: who was named but cannot see it, and names nobody holds.
+    found = {u.username for u in named} | {actor.username}
+    note.not_notified = sorted(u.username for u in named if u not in mentioned)
+    note.unknown_mentions = sorted(name for name in usernames if name not in found)
     for user in mentioned:
         notify(recipient=user, kind="mention", text=_("%(actor)s mentioned you: %(body)s")
                % {"actor": actor, "body": body[:200]}, url=f"/inbox/c/{conversation.pk}/")
@@ -299,8 +355,10 @@ def saved_reply_create(*, actor: User, department: Department, title: str, body:
         raise PermissionDenied(_("Only the department's members keep its saved replies."))
     if not title.strip() or not body.strip():
         raise ValidationError({"title" if not title.strip() else "body": _("This field is required.")})
-    saved = SavedReply.objects.create(department=department, title=title.strip()[:120], body=body,
-                                      language=language, created_by=actor)
+    from ..settings_services import saved_reply_insert  # refuses a duplicate title, on the title field
+
+    saved = saved_reply_insert(actor=actor, department=department, title=title.strip()[:120], body=body,
+                               language=language)
     audit_write(actor=actor, action="saved_reply.create", target_type="inbox.savedreply", target_id=str(saved.pk),
                 target_repr=saved.title, after={"department": department.pk, "title": saved.title})
     return saved

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -23,9 +24,11 @@ from accounts.models import User
 from accounts.services import notify
 
 from .. import sla
-from ..connectors.base import ConnectorError, NoConnectorError, connector_for
+from ..connectors.base import ConnectorError, NoConnectorError, connector_for_account, has_connector
+from ..limits import reply_length_problem
 from ..models import (
     Conversation,
+    ConversationSeen,
     Message,
     Reply,
 )
@@ -61,8 +64,8 @@ def reply_submit(*, actor: User, conversation: Conversation, body: str, client_t
         return first
     if not body:
         raise ValidationError({"body": _("A reply cannot be empty.")})
-    if len(body) > 5000:
-        raise ValidationError({"body": _("A reply can have at most 5000 characters.")})
+    if too_long := reply_length_problem(conversation.account, body):
+        raise ValidationError({"body": too_long})
     sending = mode == "send"
     try:
         with transaction.atomic():  # a savepoint: the losing insert of a race leaves the transaction usable
@@ -208,7 +211,8 @@ def _send(reply_id: int, *, now: datetime, due_only: bool) -> tuple[Reply, bool]
         return _send_failed(reply, ConnectorError(message), attempt=attempt), True
     conversation = reply.conversation
     try:
-        platform_id = connector_for(account.platform).send_reply(
+        # A sandbox channel sends to the sandbox whatever its platform.
+        platform_id = connector_for_account(account).send_reply(
             account, conversation=conversation, text=reply.body, idempotency_key=str(reply.idempotency_key))
     except ConnectorError as exc:
         return _send_failed(reply, exc, attempt=attempt), True
@@ -268,22 +272,38 @@ def _send_succeeded(reply: Reply, platform_id: str) -> Reply:
     reply.refresh_from_db()
     if not recorded:
         return reply
+    conversation = _record_sent_reply(reply, at=now, message_id=str(platform_id), sent_by=reply.author)
+    _event(conversation, "reply_sent", reply.approved_by, reply=reply.pk, platform_message_id=str(platform_id))
+    return reply
+
+
+def _record_sent_reply(reply: Reply, *, at: datetime, message_id: str, sent_by: User, url: str = "",
+                       raw: dict | None = None) -> Conversation:
+    """What a reply that went out does to its conversation, however it went
+    out (through a connector, or posted by hand): the outbound message in the
+    thread, the first response on the SLA clock, the conversation's
+    bookkeeping. Called once per reply, after the reply's own conditional
+    update recorded it as sent; returns the (locked, saved) conversation."""
     conversation = Conversation.objects.select_for_update().select_related("account").get(pk=reply.conversation_id)
     Message.objects.get_or_create(
-        account=conversation.account, platform_message_id=str(platform_id),
-        defaults={"conversation": conversation, "direction": Message.Direction.OUTBOUND, "sent_by": reply.author,
-                  "text": reply.body, "sent_at": now, "kind": conversation.messages.first().kind
-                  if conversation.messages.exists() else "mention"})
-    sla.record_first_response(conversation, at=now, spec=sla.spec_for_account(conversation.account))
+        account=conversation.account, platform_message_id=message_id,
+        defaults={"conversation": conversation, "direction": Message.Direction.OUTBOUND, "sent_by": sent_by,
+                  "text": reply.body, "sent_at": at, "url": url, "raw": raw or {},
+                  "kind": conversation.messages.first().kind if conversation.messages.exists() else "mention"})
+    sla.record_first_response(conversation, at=at, spec=sla.spec_for_account(conversation.account))
     if conversation.status == Conversation.Status.NEW:
         conversation.status = Conversation.Status.OPEN
     conversation.message_count += 1
-    conversation.last_message_at = now
+    previous_last_message_at = conversation.last_message_at
+    conversation.last_message_at = at
     conversation.last_message_preview = reply.body[:200]
     sla.set_next_check(conversation)
     conversation.save()
-    _event(conversation, "reply_sent", reply.approved_by, reply=reply.pk, platform_message_id=str(platform_id))
-    return reply
+    # Our own reply does not make the conversation unread for its author or the person who sent it: those who
+    # had seen everything before it have seen it too (someone behind stays behind).
+    ConversationSeen.objects.filter(conversation=conversation, user_id__in={reply.author_id, sent_by.pk},
+                                    seen_at__gte=previous_last_message_at, seen_at__lt=at).update(seen_at=at)
+    return conversation
 
 
 @transaction.atomic
@@ -322,13 +342,19 @@ def reply_is_stuck(reply: Reply, *, now: datetime | None = None) -> bool:
     return due_since + timedelta(seconds=reply_lease_seconds()) < now
 
 
+def _require_send_right(actor: User, conversation: Conversation) -> None:
+    """Sending, retrying and marking sent by hand need the same: seeing the
+    conversation and the right to send replies on its account now."""
+    if not can_view_conversation(actor, conversation) or reply_mode(actor, conversation) != "send":
+        raise PermissionDenied(_("You may not send replies on this account."))
+
+
 @transaction.atomic
 def reply_retry(*, actor: User, reply: Reply) -> Reply:
     """Sends again, now, a failed reply or one stuck on its way (see
     ``reply_is_stuck``), with a fresh budget of attempts and the same
     idempotency key. A sent reply, or one a worker is sending, is refused."""
-    if not can_view_conversation(actor, reply.conversation) or reply_mode(actor, reply.conversation) != "send":
-        raise PermissionDenied(_("You may not send replies on this account."))
+    _require_send_right(actor, reply.conversation)
     now = timezone.now()
     current = Reply.objects.select_for_update(of=("self",)).select_related("conversation").get(pk=reply.pk)
     if current.sent_at is not None or current.status == Reply.Status.SENT:
@@ -347,4 +373,90 @@ def reply_retry(*, actor: User, reply: Reply) -> Reply:
     _event(current.conversation, "reply_retried", actor, reply=current.pk, was=current.status)
     current.refresh_from_db()
     _enqueue_send(current)
+    return current
+
+
+# --- posted by hand -----------------------------------------------------------
+
+# What a reply may be in when someone says they posted it by hand: failed, or on its way to a channel that no
+# connector sends to (it can only fail).
+BY_HAND_STATUSES = (Reply.Status.FAILED, Reply.Status.APPROVED, Reply.Status.SENDING)
+SENT_URL_MAX_LENGTH = 500  # Reply.sent_url
+_http_url = URLValidator(schemes=["http", "https"])
+
+
+def reply_can_be_sent_by_hand(reply: Reply, *, now: datetime | None = None) -> bool:
+    """True when nothing can send ``reply`` (no connector for its channel)
+    and it is not sent, nor being sent by a worker right now: the only way
+    out is to post it on the platform by hand and say so. Reads no rows."""
+    now = now or timezone.now()
+    if reply.sent_at is not None or reply.status not in BY_HAND_STATUSES:
+        return False
+    if reply.lease_until is not None and reply.lease_until >= now:
+        return False
+    return not has_connector(reply.conversation.account)
+
+
+def _sent_url(url) -> str:
+    url = (url or "").strip()
+    if not url:
+        raise ValidationError({"url": _("Paste the link to the reply you posted on the platform.")})
+    if len(url) > SENT_URL_MAX_LENGTH:
+        raise ValidationError({"url": _("The link can have at most %(n)s characters.") % {"n": SENT_URL_MAX_LENGTH}})
+    try:
+        _http_url(url)
+    except ValidationError:
+        raise ValidationError({"url": _("Paste the reply's web address, starting with https:// or http://.")}) \
+            from None
+    return url
+
+
+@transaction.atomic
+def reply_mark_sent_by_hand(*, actor: User, reply: Reply, url: str) -> Reply:
+    """Records that ``actor`` posted ``reply`` on the platform by hand, at
+    ``url``: for a reply no connector can send (failed for lack of one, or
+    approved for a channel without one). Needs the right to send replies on
+    the account (PermissionDenied); a URL that is not http(s) is a
+    ValidationError on ``url``; a reply that a connector can send, or that
+    is already sent, one on ``status``.
+
+    The reply becomes sent (``sent_by_hand``, ``sent_url``, ``sent_at``, no
+    platform id), the thread gets the outbound message with the link, the
+    conversation's first response is recorded as for any sent reply, and
+    the conversation's history and the audit log say who did it. Marked
+    once: of two people submitting at once, one marks it and the other is
+    refused; the same person submitting the same link again gets the reply
+    back with ``replayed`` True and nothing is written."""
+    _require_send_right(actor, reply.conversation)
+    current = Reply.objects.select_related("conversation__account", "sent_by_hand").get(pk=reply.pk)
+    if current.sent_at is not None or current.status == Reply.Status.SENT:
+        if current.sent_by_hand_id == actor.pk and current.sent_url == (url or "").strip():
+            current.replayed = True
+            return current
+        if current.sent_by_hand_id:
+            raise ValidationError({"status": _("%(who)s already marked this reply as posted by hand.")
+                                   % {"who": current.sent_by_hand}})
+        raise ValidationError({"status": _("This reply was already sent: there is nothing to mark.")})
+    now = timezone.now()
+    if not reply_can_be_sent_by_hand(current, now=now):
+        if current.status in BY_HAND_STATUSES and has_connector(current.conversation.account):
+            raise ValidationError({"status": _(
+                "This channel has a connector: retry the reply instead of posting it by hand.")})
+        raise ValidationError({"status": _("Only a failed reply, or one no connector can send, can be marked as "
+                                           "posted by hand.")})
+    url, was = _sent_url(url), current.status
+    # One conditional UPDATE: of two people (or two clicks) at once, exactly one marks it.
+    marked = Reply.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        pk=current.pk, sent_at__isnull=True, status__in=BY_HAND_STATUSES,
+    ).update(status=Reply.Status.SENT, sent_at=now, sent_by_hand=actor, sent_url=url, platform_message_id="",
+             last_error="", next_attempt_at=None, lease_until=None)
+    if not marked:
+        raise ValidationError({"status": _("This reply changed meanwhile (someone marked or sent it): reload "
+                                           "the page.")})
+    current.refresh_from_db()
+    conversation = _record_sent_reply(current, at=now, message_id=f"by-hand-{current.idempotency_key}",
+                                      sent_by=actor, url=url, raw={"sent_by_hand": True, "reply": current.pk})
+    _event(conversation, "reply_sent_by_hand", actor, reply=current.pk, url=url, was=was)
+    current.replayed = False
     return current

@@ -40,11 +40,13 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    "simple_history",
     # ours, lowest layer first
     "socialops",
     "accounts",
     "security",
     "inbox",
+    "strategy",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +227,7 @@ SPECTACULAR_SETTINGS = {
         "RevealRequestStatusEnum": "security.models.RevealRequest.Status",
         "ConversationStatusEnum": "inbox.models.Conversation.Status",
         "ReplyStatusEnum": "inbox.models.Reply.Status",
+        "StrategyStatusEnum": "strategy.models.Strategy.Status",
     },
 }
 

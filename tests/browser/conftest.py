@@ -240,3 +240,57 @@ def login(page):
         return sign_in(page, username, password, **kwargs)
 
     return _login
+
+
+# --- accessibility: axe-core on the page as it is now ---------------------------------------------
+
+# What fails a journey: every critical or serious violation axe-core reports, plus two rules the issue
+# named that axe rates otherwise: a table header without text ("minor" in axe) and a control whose
+# accessible name does not contain its visible text (an experimental rule, off unless enabled).
+AXE_FAILING_IMPACTS = ("critical", "serious")
+AXE_ALSO_FAILING_RULES = ("empty-table-header", "label-content-name-mismatch")
+AXE_OPTIONS = {"resultTypes": ["violations"], "rules": {"label-content-name-mismatch": {"enabled": True}}}
+
+
+def axe_violations(pg, context=None) -> list[dict]:
+    """The violations that fail a journey, as axe-core reports them. The
+    bundled axe-core is evaluated through Playwright (the DevTools protocol),
+    which the page's Content-Security-Policy does not restrict, so the
+    portal's CSP stays on while it is checked."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(pg, context=context, options=AXE_OPTIONS)
+    return [v for v in results.response["violations"]
+            if v.get("impact") in AXE_FAILING_IMPACTS or v["id"] in AXE_ALSO_FAILING_RULES]
+
+
+def describe_violations(violations: list[dict], where: str = "") -> str:
+    """One line per element: impact, rule id, CSS selector of the element, what is wrong."""
+    lines = [f"{len(violations)} accessibility violation(s){' on ' + where if where else ''}:"]
+    for violation in violations:
+        for node in violation["nodes"]:
+            target = " ".join(str(t) for t in node.get("target", []))
+            summary = (node.get("failureSummary") or violation.get("help", "")).replace("\n", " ").strip()
+            summary = re.sub(r"^Fix (any|all) of the following:\s*", "", summary)
+            lines.append(f"  [{violation.get('impact')}] {violation['id']}: {target}: {summary}")
+        lines.append(f"      ({violation['help']}: {violation.get('helpUrl', '')})")
+    return "\n".join(lines)
+
+
+def assert_accessible(pg, context=None) -> None:
+    """Fails with a readable list when axe-core finds a critical or serious
+    violation (or one of AXE_ALSO_FAILING_RULES) on the page as it is now."""
+    violations = axe_violations(pg, context)
+    assert not violations, describe_violations(violations, urlsplit(pg.url).path + (
+        "?" + urlsplit(pg.url).query if urlsplit(pg.url).query else ""))
+
+
+@pytest.fixture
+def axe(page):
+    """``axe()`` checks ``page`` as it is now (see ``assert_accessible``);
+    ``axe(other_page)`` checks another page."""
+
+    def _check(pg=None, context=None) -> None:
+        assert_accessible(pg or page, context)
+
+    return _check

@@ -14,7 +14,7 @@ from inbox.models import Conversation, Reply, RoutingRule, SavedReply, TriageSet
 from inbox.services import sla_sweep
 from security.services import grant_create
 from tests.accounts.factories import PASSWORD, DepartmentFactory
-from tests.browser.conftest import SCREENSHOT_DIR
+from tests.browser.conftest import SCREENSHOT_DIR, assert_accessible
 from tests.security.factories import SocialAccountFactory
 
 SAVED_BODY = "We are sorry about this. Please send us your order number and we will make it right."
@@ -146,13 +146,15 @@ def test_overdue_complaint_answered_and_marketing_reply_waits_for_approval(
         assert Reply.objects.get(conversation=lead).status == Reply.Status.PENDING_APPROVAL
         assert connector.texts == [SAVED_BODY]
 
-        # on a phone the panes stack, the conversation first
+        assert_accessible(mark_page)
+
+        # on a phone the conversation is a screen of its own, with the way back to the list
         mark_page.set_viewport_size({"width": 390, "height": 844})
         mark_page.reload()
         _shot(mark_page, "phone")
-        box_detail = mark_page.locator(".inbox-detail").bounding_box()
-        box_list = mark_page.locator(".inbox-list").bounding_box()
-        assert box_detail["y"] < box_list["y"]
+        expect(mark_page.get_by_test_id("thread")).to_be_visible()
+        expect(mark_page.locator(".inbox-list")).to_be_hidden()
+        expect(mark_page.get_by_test_id("back-to-list")).to_be_visible()
         assert re.search(r"/inbox/c/\d+/", mark_page.url)
     finally:
         ana_context.close()

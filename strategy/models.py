@@ -1,0 +1,309 @@
+"""The strategy register: brands, their strategies, who owns which part,
+objectives with KPIs, audience segments, channel plans, campaigns with
+budgets and spend, and the decision log.
+
+Every model that belongs to a strategy keeps its history with
+django-simple-history (who, when, why): a strategy is a living document,
+and any two moments of it can be compared field by field
+(``strategy.versions``). Money is ``Decimal`` with its currency, never a
+float. People are referenced with ``PROTECT``: a decision or an objective
+stays on record with its author when they leave."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from accounts.models import Department
+from security.models import SocialAccount
+
+CURRENCY_VALIDATOR = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code, e.g. EUR."))
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Brand(models.Model):
+    """A brand the organisation runs channels for. Its social accounts are
+    linked here, on the strategy side: the security app knows nothing of brands."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    slug = models.SlugField(unique=True)
+    description = models.TextField(blank=True)
+    accounts = models.ManyToManyField(SocialAccount, blank=True, related_name="brands")
+    managers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="managed_brands",
+                                      help_text=_("The social media managers who plan this brand's strategies."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(m2m_fields=[accounts, managers])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Strategy(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        UNDER_REVIEW = "under_review", _("Under review")
+        RETIRED = "retired", _("Retired")
+
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="strategies")
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    accountable = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="accountable_strategies",
+        help_text=_("The social media manager accountable for this strategy."),
+    )
+    review_cadence_months = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1)], help_text=_("Quarterly by default."))
+    next_review_on = models.DateField(null=True, blank=True)
+    # The last day a "review due" / "review overdue" reminder went out (the schedule sends each once).
+    review_due_reminded_on = models.DateField(null=True, blank=True)
+    review_overdue_reminded_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["review_due_reminded_on", "review_overdue_reminded_on",
+                                                 "updated_at"])
+
+    class Meta:
+        ordering = ["brand__name", "title"]
+        verbose_name_plural = _("strategies")
+        indexes = [
+            models.Index(fields=["status", "brand"], name="strategy_status_brand"),
+            models.Index(fields=["next_review_on"], name="strategy_review_due",
+                         condition=Q(status__in=["active", "under_review"])),
+        ]
+
+    def __str__(self):
+        return f"{self.brand}: {self.title}"
+
+
+class StrategyOwner(models.Model):
+    """A person owning parts of a strategy for their department. Ownership
+    ends (``ended_at``) rather than disappearing, so the history stays true."""
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="owners")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="strategy_ownerships")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="strategy_ownerships")
+    responsibility = models.CharField(max_length=300, blank=True,
+                                      help_text=_("What this owner answers for, in a line."))
+    added_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["department__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["strategy", "user", "department"], condition=Q(ended_at__isnull=True),
+                                    name="strategyowner_one_open"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.department})"
+
+
+class Objective(models.Model):
+    class Kind(models.TextChoices):
+        PROACTIVE = "proactive", _("Proactive")
+        REACTIVE = "reactive", _("Reactive")
+
+    class Category(models.TextChoices):
+        AWARENESS = "awareness", _("Awareness")
+        TRAFFIC = "traffic", _("Traffic")
+        SALES = "sales", _("Sales")
+        EMPLOYER_BRAND = "employer_brand", _("Employer brand")
+        CUSTOMER_SERVICE = "customer_service", _("Customer service")
+        MONITORING = "monitoring", _("Monitoring")
+        REPUTATION = "reputation", _("Reputation")
+
+    PROACTIVE_CATEGORIES = {Category.AWARENESS, Category.TRAFFIC, Category.SALES, Category.EMPLOYER_BRAND}
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", _("Higher is better")
+        LOWER = "lower", _("Lower is better")
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="objectives")
+    owner = models.ForeignKey(StrategyOwner, on_delete=models.PROTECT, related_name="objectives")
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    kpi = models.CharField(_("KPI"), max_length=40, help_text=_("What is measured (strategy.kpis)."))
+    baseline = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    target = models.DecimalField(max_digits=14, decimal_places=2)
+    direction = models.CharField(max_length=6, choices=Direction.choices, default=Direction.HIGHER)
+    starts_on = models.DateField()
+    deadline = models.DateField()
+    accounts = models.ManyToManyField(SocialAccount, blank=True, related_name="+",
+                                      help_text=_("The social accounts it covers."))
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords(m2m_fields=[accounts])
+
+    class Meta:
+        ordering = ["deadline", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(deadline__gt=models.F("starts_on")),
+                                   name="objective_deadline_after_start"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class KpiValue(models.Model):
+    """A value of a KPI the portal cannot see (followers, site traffic,
+    sales, hires), entered by hand by the owning department."""
+
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="manual_values")
+    value = models.DecimalField(max_digits=14, decimal_places=2)
+    measured_on = models.DateField()
+    source = models.CharField(max_length=200, help_text=_("Where the figure comes from, e.g. 'Google Analytics'."))
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["objective", "measured_on", "id"]
+        indexes = [models.Index(fields=["objective", "-measured_on"], name="kpivalue_latest")]
+
+    def __str__(self):
+        return f"{self.value} on {self.measured_on}"
+
+
+class Segment(models.Model):
+    class Kind(models.TextChoices):
+        DEMOGRAPHIC = "demographic", _("Demographic")
+        PSYCHOGRAPHIC = "psychographic", _("Psychographic")
+        BEHAVIOURAL = "behavioural", _("Behavioural")
+        TECHNOLOGY = "technology", _("Technology-based")
+        LIFE_STAGE = "life_stage", _("Life stage")
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="segments")
+    owner = models.ForeignKey(StrategyOwner, on_delete=models.PROTECT, related_name="segments")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    description = models.TextField(blank=True)
+    accounts = models.ManyToManyField(SocialAccount, blank=True, related_name="+",
+                                      help_text=_("The channels that reach them."))
+    history = HistoricalRecords(m2m_fields=[accounts])
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["strategy", "name"], name="segment_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class ChannelPlan(models.Model):
+    class Coverage(models.TextChoices):
+        ALWAYS = "always", _("24/7")
+        BUSINESS_HOURS = "business_hours", _("Business hours")
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="channel_plans")
+    owner = models.ForeignKey(StrategyOwner, on_delete=models.PROTECT, related_name="channel_plans")
+    account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="+")
+    rationale = models.TextField(help_text=_("Why this channel for these segments."))
+    segments = models.ManyToManyField(Segment, blank=True, related_name="channel_plans")
+    tone = models.TextField(blank=True, help_text=_("Tone, and the network's norms."))
+    posts_per_week = models.PositiveSmallIntegerField(default=3)
+    promised_coverage = models.CharField(max_length=16, choices=Coverage.choices, default=Coverage.BUSINESS_HOURS,
+                                         help_text=_("The service the plan promises on this channel."))
+    budget = models.DecimalField(**MONEY, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))])
+    currency = models.CharField(max_length=3, default="EUR", validators=[CURRENCY_VALIDATOR])
+    history = HistoricalRecords(m2m_fields=[segments])
+
+    class Meta:
+        ordering = ["account__platform", "account__handle"]
+        constraints = [models.UniqueConstraint(fields=["strategy", "account"], name="channelplan_one_per_account")]
+
+    def __str__(self):
+        return f"Plan for {self.account}"
+
+
+class Campaign(models.Model):
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="campaigns")
+    owner = models.ForeignKey(StrategyOwner, on_delete=models.PROTECT, related_name="campaigns")
+    objective = models.ForeignKey(Objective, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="campaigns")
+    name = models.CharField(max_length=200)
+    accounts = models.ManyToManyField(SocialAccount, blank=True, related_name="+")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    budget = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0"))])
+    currency = models.CharField(max_length=3, default="EUR", validators=[CURRENCY_VALIDATOR])
+    # Which budget alerts went out (set once each, with a conditional update).
+    alerted_90 = models.BooleanField(default=False)
+    alerted_100 = models.BooleanField(default=False)
+    history = HistoricalRecords(m2m_fields=[accounts], excluded_fields=["alerted_90", "alerted_100"])
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="campaign_ends_after_start"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Spend(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="spend")
+    amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+    currency = models.CharField(max_length=3, validators=[CURRENCY_VALIDATOR])
+    spent_on = models.DateField()
+    note = models.CharField(max_length=300, blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["spent_on", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="spend_positive")]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} on {self.spent_on}"
+
+
+class Decision(models.Model):
+    """The decision log: what was decided, by whom, why, and what else was
+    considered. Kept when people leave (``PROTECT``)."""
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="decisions")
+    decided_on = models.DateField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    rationale = models.TextField()
+    alternatives = models.TextField(blank=True, help_text=_("The alternatives considered, and why not."))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-decided_on", "-id"]
+
+    def __str__(self):
+        return self.title
+
+
+class StrategyReview(models.Model):
+    """A completed review: who reviewed, when, and what changed."""
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="reviews")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    changes = models.TextField(help_text=_("What the review changed, or why nothing needed to."))
+    next_review_on = models.DateField()
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+
+    def __str__(self):
+        return f"Review of {self.strategy} on {self.reviewed_at:%Y-%m-%d}"

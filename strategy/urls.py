@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import views
+
+app_name = "strategy"
+
+urlpatterns = [
+    path("", views.register_page, name="register"),
+    path("new/", views.strategy_new, name="new"),
+    path("<int:pk>/", views.strategy_detail, name="detail"),
+    path("<int:pk>/edit/", views.strategy_edit, name="edit"),
+    path("<int:pk>/status/", views.status_change, name="status"),
+    path("<int:pk>/owners/", views.owner_add, name="owner-add"),
+    path("<int:pk>/owners/<int:owner_pk>/end/", views.owner_end, name="owner-end"),
+    path("<int:pk>/objectives/", views.objective_add, name="objective-add"),
+    path("<int:pk>/objectives/<int:objective_pk>/edit/", views.objective_edit, name="objective-edit"),
+    path("<int:pk>/objectives/<int:objective_pk>/values/", views.kpi_value_add, name="kpi-value-add"),
+    path("<int:pk>/segments/", views.segment_add, name="segment-add"),
+    path("<int:pk>/channels/", views.plan_add, name="plan-add"),
+    path("<int:pk>/campaigns/", views.campaign_add, name="campaign-add"),
+    path("<int:pk>/campaigns/<int:campaign_pk>/spend/", views.spend_add, name="spend-add"),
+    path("<int:pk>/decisions/", views.decision_add, name="decision-add"),
+    path("<int:pk>/review/", views.review_complete, name="review"),
+    path("<int:pk>/history/", views.history, name="history"),
+    path("<int:pk>/compare/", views.compare, name="compare"),
+]

@@ -12,6 +12,7 @@ from accounts.models import Department, Membership, User
 from security.permissions import active_department_ids
 from security.selectors import accounts_visible_to
 from socialops.dates import check_range
+from socialops.text import is_number
 
 from .limits import REPLY_HARD_MAX, reply_length, reply_length_problem, reply_limit
 from .models import Conversation, Intent, Priority, SavedReply, Sentiment
@@ -96,7 +97,7 @@ class InboxFilterForm(forms.Form):
         value = (self.cleaned_data.get("queue") or "").strip()
         if not value or value in QUEUE_KEYWORDS:
             return value
-        if value.isdigit() and Department.objects.filter(pk=int(value)).exists():
+        if is_number(value) and Department.objects.filter(pk=int(value)).exists():
             return value
         raise ValidationError(_("Unknown queue: use all, mine, unassigned, overdue or a department's number."))
 
@@ -284,7 +285,7 @@ class BulkActionForm(forms.Form):
         ids = []
         for value in raw:
             for part in str(value).replace(",", " ").split():
-                if not part.isdigit() or len(part) > 18:
+                if not is_number(part):
                     raise ValidationError(_("%(value)s is not a conversation number.") % {"value": part[:20]})
                 ids.append(int(part))
         if not ids:

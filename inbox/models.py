@@ -309,6 +309,7 @@ class Conversation(models.Model):
             models.Index(fields=["sla_next_check_at"], name="conv_sla_sweep",
                          condition=Q(sla_next_check_at__isnull=False)),
             models.Index(fields=["-last_message_at", "-id"], name="conv_recent"),  # sorts newest and oldest
+            models.Index(fields=["updated_at"], name="conv_updated"),  # the live list's recent changes
             # The list's other sort orders (inbox.selectors.sort_conversations): due time, priority.
             models.Index(fields=["first_response_due_at", "id"], name="conv_due"),
             models.Index(fields=["-priority", "first_response_due_at", "id"], name="conv_priority_due"),

@@ -2,13 +2,14 @@
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Department
 from security.permissions import active_department_ids
+from socialops.text import is_number
 
 from .models import Conversation, ConversationSeen, Reply, SavedReply
 from .permissions import can_approve_reply, can_view_all
@@ -132,12 +133,12 @@ def parse_cursor(value: str, sort: str) -> tuple:
     """``keyset_cursor`` read back: (moment or None, id), or (priority, moment or None, id)
     for the priority order. ValueError when it is not one."""
     head, sep, id_text = value.rpartition("|")
-    if not sep or not id_text.isdigit():
+    if not sep or not is_number(id_text):
         raise ValueError(value)
     priority = None
     if sort == SORT_PRIORITY:
         priority_text, sep, head = head.partition("|")
-        if not sep or not priority_text.isdigit():
+        if not sep or not is_number(priority_text):
             raise ValueError(value)
         priority = int(priority_text)
     if head == "null" and sort not in (SORT_NEWEST, SORT_OLDEST):
@@ -179,8 +180,14 @@ def inbox_fingerprint(user, *extra) -> str:
     Writes that skip ``updated_at`` are covered too: ingest moves
     ``last_message_at`` and ``message_count``, the SLA sweep the breach
     flags, offboarding the unassigned count. The minute is part of it, so
-    the SLA clocks ("due in 12 min") follow time."""
-    visible = conversations_visible_to(user)
+    the SLA clocks ("due in 12 min") follow time.
+
+    Only the conversations that can still change the list are read: the open
+    ones, and those changed in the last day (a resolution, a reopening by a
+    new message); the settled history does not grow the cost of a poll."""
+    since = timezone.now() - timedelta(days=1)
+    visible = conversations_visible_to(user).filter(
+        Q(status__in=Conversation.OPEN_STATUSES) | Q(updated_at__gte=since) | Q(last_message_at__gte=since))
     facts = visible.aggregate(
         n=Count("id"), updated=Max("updated_at"), last=Max("last_message_at"), messages=Sum("message_count"),
         breached=Count("id", filter=Q(sla_breached=True)), warned=Count("id", filter=Q(sla_warned=True)),

@@ -181,12 +181,13 @@ def saved_reply_insert(*, actor, department, title: str, body: str, language: st
 def routing_rule_save(*, actor, rule: RoutingRule | None = None, **fields) -> RoutingRule:
     if not can_manage_routing(actor):
         raise PermissionDenied(_("Only admins and social media managers edit routing rules."))
-    rule = rule or RoutingRule(created_by=actor)
-    if rule.pk:
-        # The form may have set the new values on this instance already: "before" is what is stored.
-        stored = RoutingRule.objects.select_for_update().get(pk=rule.pk)
-        before = {f: getattr(stored, f"{f}_id" if f in ("department", "account") else f) for f in fields}
+    if rule is not None and rule.pk:
+        # Work on the row as stored now, locked: the form may have set the new values on the instance it
+        # was given, and a field nobody edited here must not be written back from an older copy.
+        rule = RoutingRule.objects.select_for_update().get(pk=rule.pk)
+        before = {f: getattr(rule, f"{f}_id" if f in ("department", "account") else f) for f in fields}
     else:
+        rule = rule or RoutingRule(created_by=actor)
         before = {}
     for name, value in fields.items():
         setattr(rule, name, value)

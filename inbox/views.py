@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Department, User
 from socialops.forms import apply_service_errors, submit
+from socialops.text import is_number
 from socialops.views import render_invalid
 
 from . import services
@@ -49,6 +50,7 @@ from .forms import (
 from .limits import reply_limit
 from .models import Conversation, ConversationTag, Intent, Reply
 from .permissions import can_approve_reply, can_view_conversation, reply_mode
+from .polls import signed_in_poll
 from .selectors import (
     SORT_DUE,
     InboxFilters,
@@ -115,7 +117,7 @@ def _filters(form: InboxFilterForm) -> InboxFilters:
         overdue=bool(data.get("overdue")) or queue == "overdue",
         assigned_to_me=bool(data.get("mine")) or queue == "mine",
         unassigned=bool(data.get("unassigned")) or queue == "unassigned",
-        department=department.pk if department else (int(queue) if queue.isdigit() else None),
+        department=department.pk if department else (int(queue) if is_number(queue) else None),
     )
 
 
@@ -181,7 +183,7 @@ def _list_context(request, form: InboxFilterForm, current: Conversation | None =
         active_queue = "overdue"
     elif data.get("department"):
         active_queue = str(data["department"].pk)
-    elif (data.get("queue") or "").isdigit():
+    elif is_number(data.get("queue") or ""):
         active_queue = data["queue"]
     here = request.get_full_path() if request.resolver_match and request.resolver_match.url_name in (
         "list", "conversation") else reverse("inbox:list") + (f"?{query}" if query else "")
@@ -451,7 +453,7 @@ def conversation_claim(request, pk):
     holder = request.POST.get("holder", "")
     try:
         claimed = services.conversation_claim(actor=request.user, conversation=conversation, take_over=confirmed,
-                                              expected_holder_id=int(holder) if holder.isdigit() else None)
+                                              expected_holder_id=int(holder) if is_number(holder) else None)
     except services.ConversationHeldError as exc:
         return _render_conversation(request, _visible(request, pk), status=409, take_over_from=exc.holder)
     except ValidationError as exc:
@@ -638,7 +640,7 @@ def _specialist_team_names() -> str:
     return ", ".join(names) or _("the specialist team")
 
 
-@login_required
+@signed_in_poll
 @require_GET
 def reply_states(request, pk):
     """The replies block alone, for its live update: 204 when nothing
@@ -647,7 +649,7 @@ def reply_states(request, pk):
     number of queries whatever the conversation's size."""
     conversation = get_object_or_404(conversations_visible_to(request.user).select_related("account"), pk=pk)
     since_text = request.GET.get("since", "")
-    if not since_text.isdigit():
+    if not is_number(since_text):
         return HttpResponseBadRequest(_("since: a Unix time in seconds is needed."), content_type="text/plain")
     try:
         since = datetime.fromtimestamp(int(since_text), tz=UTC)
@@ -719,11 +721,13 @@ def reply_retry(request, pk):
                          _("Sending the reply again now."))
 
 
-@login_required
+@signed_in_poll
 @require_GET
 def presence(request, pk):
     conversation = _visible(request, pk)
     state = "replying" if request.GET.get("state") == "replying" else "viewing"
+    # Someone typing a reply is at work: their session must not run out under them.
+    request._poll_keeps_session = state == "replying"
     services.presence_touch(user=request.user, conversation=conversation, state=state)
     others = services.presence_others(user=request.user, conversation=conversation)
     return render(request, "inbox/_presence.html", {"others": others, "conversation": conversation})

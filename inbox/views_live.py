@@ -3,31 +3,18 @@ queue counts, and the bell's count. Pages poll them with HTMX; an unchanged
 state answers ``304 Not Modified`` to the ``If-None-Match`` the page sends,
 so a poll costs the tag's queries and no rendering."""
 
-from functools import wraps
 
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.utils.cache import parse_etags, patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from socialops.text import is_number
+
 from .models import Conversation
+from .polls import signed_in_poll
 from .selectors import inbox_fingerprint, unread_notification_count
 from .views import _filter_form, _list_context, _live_query
-
-
-def signed_in_poll(view):
-    """Like ``login_required``, but a poll from a page whose session has
-    ended gets a 401 instead of a redirect: HTMX would follow the redirect
-    and swap the sign-in page into the bell or the list. The person sees the
-    sign-in page on their next click."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return HttpResponse(status=401, content="Sign in again.", content_type="text/plain; charset=utf-8")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _quoted(tag: str) -> str:
@@ -53,7 +40,7 @@ def _conditional(request, response: HttpResponse, etag: str) -> HttpResponse:
 def _current(request) -> Conversation | None:
     """The conversation on screen beside the list (only its id is used, to mark its row)."""
     value = request.GET.get("current", "")
-    return Conversation(pk=int(value)) if value.isdigit() and len(value) < 19 else None
+    return Conversation(pk=int(value)) if is_number(value) else None
 
 
 @signed_in_poll

@@ -16,6 +16,9 @@ def main(value: str) -> int:
     port = int(port_text)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As the server itself does: a port whose last connections are still in TIME_WAIT (a restart a
+        # moment after Ctrl-C) is free to serve on; only a port someone is listening on is taken.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:

@@ -23,3 +23,10 @@ def spreadsheet_safe(value) -> str:
     CSV export writes its cells through this."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def is_number(value, *, max_digits: int = 18) -> bool:
+    """A non-negative whole number written with ASCII digits only, short
+    enough for a database id. ``str.isdigit`` alone accepts "²" and other
+    digits ``int()`` refuses, which would turn bad input into a 500."""
+    return isinstance(value, str) and 0 < len(value) <= max_digits and value.isascii() and value.isdigit()

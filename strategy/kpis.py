@@ -76,24 +76,34 @@ def compute(key: str, *, account_ids, start: datetime, end: datetime) -> Decimal
     return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+AT_RISK_MARGIN = Decimal("0.10")
+
+
+def expected_value(*, baseline: Decimal | None, target: Decimal, elapsed: float) -> Decimal:
+    """Where the KPI should be by now: on the straight line from the baseline
+    at the start to the target at the deadline (the target itself when there
+    is no baseline)."""
+    if baseline is None:
+        return target
+    elapsed_d = Decimal(str(min(max(elapsed, 0.0), 1.0)))
+    return baseline + (target - baseline) * elapsed_d
+
+
 def progress(*, baseline: Decimal | None, target: Decimal, current: Decimal | None, direction: str,
              elapsed: float) -> str | None:
-    """"on_track", "at_risk" or "off_track" for a current value against the
-    target, given the share of the objective's time elapsed (0..1); None
-    without a current value. With a baseline, the expected value is on the
-    straight line from baseline to target; on track when the current value is
-    at or past it, at risk within a quarter of the distance, off track beyond."""
+    """The objective's status, by an explicit rule: "on_track" when the
+    current value is at or past the expected value (``expected_value``: the
+    straight line from baseline to target), "at_risk" when it falls short by
+    at most 10% of that expected value, "off_track" beyond; None without a
+    current value. Reaching the target is always on track."""
     if current is None:
         return None
     sign = Decimal(1) if direction == "higher" else Decimal(-1)
     if sign * (current - target) >= 0:
         return "on_track"
-    if baseline is None:
-        return "at_risk" if elapsed < 1 else "off_track"
-    elapsed_d = Decimal(str(min(max(elapsed, 0.0), 1.0)))
-    expected = baseline + (target - baseline) * elapsed_d
-    span = abs(target - baseline) or Decimal(1)
+    expected = expected_value(baseline=baseline, target=target, elapsed=elapsed)
     shortfall = sign * (expected - current)
     if shortfall <= 0:
         return "on_track"
-    return "at_risk" if shortfall <= span / 4 else "off_track"
+    margin = abs(expected) * AT_RISK_MARGIN or abs(target - (baseline or 0)) * AT_RISK_MARGIN
+    return "at_risk" if shortfall <= margin else "off_track"

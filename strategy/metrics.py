@@ -144,7 +144,9 @@ def sla_attainment(scope: Scope, period: Period, *, now: datetime | None = None)
     judged yet. ``share`` is None when nothing can be judged."""
     now = now or timezone.now()
     answered = Q(first_response_at__isnull=False)
-    overdue = Q(first_response_at__isnull=True, first_response_due_at__lte=now)
+    # Still open and past its target: a conversation closed without a reply (spam, a duplicate) is not judged.
+    overdue = Q(first_response_at__isnull=True, first_response_due_at__lte=now,
+                status__in=Conversation.OPEN_STATUSES)
     counts = _opened_in(scope, period).aggregate(
         on_time=Count("pk", filter=answered & Q(first_response_breached=False)),
         late=Count("pk", filter=answered & Q(first_response_breached=True)),

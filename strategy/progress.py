@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import timezone
 
 from . import kpis
@@ -26,29 +28,39 @@ class ObjectiveFigures:
     source: str               # "computed", or the hand-entered value's source
 
 
-def _instant(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+def instant(day) -> datetime:
+    """Midnight of ``day`` in the organisation's time zone (``TIME_ZONE``):
+    an objective's period is the same whoever looks at it, page or API."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def _elapsed(start: datetime, deadline: datetime, at: datetime) -> float:
+    span = (deadline - start).total_seconds()
+    return 0.0 if span <= 0 else min(max((at - start).total_seconds() / span, 0.0), 1.0)
 
 
 def objective_figures(objective: Objective, *, now: datetime | None = None) -> ObjectiveFigures:
     now = now or timezone.now()
-    start = _instant(objective.starts_on)
-    deadline = _instant(objective.deadline)
+    start = instant(objective.starts_on)
+    deadline = instant(objective.deadline)
     end = min(now, deadline)
-    span = (deadline - start).total_seconds()
-    elapsed = 0.0 if span <= 0 else min(max((now - start).total_seconds() / span, 0.0), 1.0)
+    elapsed = _elapsed(start, deadline, now)
     kpi = kpis.get(objective.kpi)
     current, source = None, ""
     if kpi is not None and kpi.computed:
         if end > start:
-            account_ids = [a.pk for a in objective.accounts.all()] or list(
-                objective.strategy.brand.accounts.values_list("pk", flat=True))
+            account_ids = [a.pk for a in objective.accounts.all()] or [
+                a.pk for a in objective.strategy.brand.accounts.all()]
             current = kpis.compute(objective.kpi, account_ids=account_ids, start=start, end=end)
         source = "computed"
     else:
-        latest = objective.manual_values.order_by("-measured_on", "-id").first()
+        # Prefetched by list pages (``manual_values``): the latest is picked here, without a query each.
+        values = sorted(objective.manual_values.all(), key=lambda v: (v.measured_on, v.pk))
+        latest = values[-1] if values else None
         if latest is not None:
             current, source = latest.value, latest.source
+            # Judged where the line was when it was measured, not where it is today.
+            elapsed = _elapsed(start, deadline, min(instant(latest.measured_on), now))
     status = kpis.progress(baseline=objective.baseline, target=objective.target, current=current,
                            direction=objective.direction, elapsed=elapsed)
     return ObjectiveFigures(current=current, progress=status, elapsed=elapsed, measured_to=end, source=source)

@@ -162,11 +162,12 @@ def computed_kpi_series(objective, *, account_ids, end, points: int = 6) -> list
     so far (at most ``points``, none shorter than a week): its sparkline.
     Every figure comes from ``strategy.kpis`` (and so ``strategy.metrics``);
     slices without data are left out."""
-    from datetime import datetime, time, timedelta
+    from datetime import timedelta
 
     from . import kpis
+    from .progress import instant
 
-    start = timezone.make_aware(datetime.combine(objective.starts_on, time.min))
+    start = instant(objective.starts_on)
     if end <= start:
         return []
     slices = max(1, min(points, int((end - start) / timedelta(days=7))))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext_lazy as _
 
 from .models import Campaign, ChannelPlan, Decision, Objective, Segment, Strategy, StrategyOwner
@@ -27,6 +28,7 @@ SECTIONS = [
 # Bookkeeping that is not part of the document's content.
 _SKIP = {"id", "strategy", "history_id", "history_date", "history_change_reason", "history_type", "history_user",
          "created_at", "updated_at", "created_by", "recorded_at", "entered_at"}
+_NAMED_BY = {"strategy": ("brand",), "owners": ("user", "department"), "channel_plans": ("account",)}
 CHANGE_TYPES = {"+": _("added"), "~": _("changed"), "-": _("removed")}
 
 
@@ -47,16 +49,29 @@ def _fields(model) -> list:
             and not f.name.startswith("alerted_")]
 
 
+def _label(key: str, record) -> str:
+    """A part's name from its historical row and the rows selected with it (no query each)."""
+    if key == "strategy":
+        return f"{record.brand}: {record.title}"
+    if key == "owners":
+        return f"{record.user} ({record.department})"
+    if key == "channel_plans":
+        return str(_("Plan for %(account)s") % {"account": record.account})
+    return str(getattr(record, "title", None) or getattr(record, "name", "") or f"#{record.id}")
+
+
 def timeline(strategy: Strategy, *, limit: int = 200) -> list[Change]:
     """Every recorded change to the strategy and its parts, newest first."""
     changes: list[Change] = []
     sources = [("strategy", _("Strategy"), Strategy.history.filter(id=strategy.pk))]
     sources += [(key, label, model.history.filter(strategy_id=strategy.pk)) for key, label, model in SECTIONS]
     for key, label, records in sources:
-        for record in records.select_related("history_user").order_by("-history_date")[:limit]:
+        # What each part's name reads (a strategy names its brand, an owner their person and department...).
+        related = _NAMED_BY.get(key, ())
+        for record in records.select_related("history_user", *related).order_by("-history_date")[:limit]:
             changes.append(Change(
                 at=record.history_date, who=str(record.history_user or _("the portal")),
-                why=record.history_change_reason or "", what=str(label), label=str(record.instance)[:120],
+                why=record.history_change_reason or "", what=str(label), label=_label(key, record)[:120],
                 kind=str(CHANGE_TYPES.get(record.history_type, record.history_type)), history_id=record.history_id,
                 model=key))
     changes.sort(key=lambda change: change.at, reverse=True)
@@ -83,7 +98,7 @@ def snapshot(strategy: Strategy, at: datetime) -> dict:
     state: dict[str, dict] = {}
     try:
         head = Strategy.history.as_of(at).get(pk=strategy.pk)
-    except Strategy.DoesNotExist:
+    except ObjectDoesNotExist:  # the strategy did not exist yet at that moment
         head = None
     state["strategy"] = ({strategy.pk: {str(f.verbose_name): _display(head, f) for f in _fields(Strategy)}}
                          if head else {})

@@ -5,6 +5,21 @@ import django.db.models.functions.text
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models.functions import Lower
+
+
+def rename_duplicates(apps, schema_editor):
+    """Names that differ only in case become unique before the constraints
+    that refuse them: the later ones get " (2)", " (3)"... Nothing is deleted."""
+    for model_name, field, group in (("RoutingRule", "name", ()), ("SavedReply", "title", ("department_id",))):
+        model = apps.get_model("inbox", model_name)
+        seen: dict[tuple, int] = {}
+        for row in model.objects.annotate(key=Lower(field)).order_by("pk"):
+            key = (*(getattr(row, g) for g in group), row.key)
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] > 1:
+                value = f"{getattr(row, field)} ({seen[key]})"
+                model.objects.filter(pk=row.pk).update(**{field: value[:120]})
 
 
 class Migration(migrations.Migration):
@@ -17,6 +32,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(rename_duplicates, migrations.RunPython.noop),
         migrations.CreateModel(
             name='ConversationSeen',
             fields=[

@@ -7,7 +7,6 @@ ValidationError is a 400 naming the field."""
 
 from django.db.models import Sum
 from django.shortcuts import get_object_or_404
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
@@ -15,6 +14,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from .. import kpis, selectors, services, versions
+from ..forms import CompareForm
 from ..models import (
     Brand,
     Campaign,
@@ -129,14 +129,10 @@ class StrategyViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin, m
                    description="The document at two moments, field by field.")
     @action(detail=True, methods=["get"], pagination_class=None)
     def compare(self, request, pk=None):
-        moments = {}
-        for name in ("from", "to"):
-            value = parse_datetime(request.query_params.get(name, "") or "")
-            if value is None:
-                raise ValidationError({name: "An ISO 8601 date and time, e.g. 2026-11-30T10:00:00Z."})
-            moments[name] = value
-        if moments["to"] <= moments["from"]:
-            raise ValidationError({"to": "Must come after `from`."})
+        form = CompareForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        moments = form.moments
         strategy = self.get_object()
         differences = versions.compare(strategy, moments["from"], moments["to"],
                                        include_money=can_see_money(request.user, strategy))
@@ -164,7 +160,9 @@ class OwnerViewSet(_Base, mixins.ListModelMixin, mixins.CreateModelMixin):
 
 class ObjectiveViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin):
     serializer_class = ObjectiveSerializer
-    queryset = Objective.objects.prefetch_related("accounts").order_by("id")
+    # Everything the figures read, fetched once per page rather than per objective.
+    queryset = (Objective.objects.select_related("strategy__brand")
+                .prefetch_related("accounts", "strategy__brand__accounts", "manual_values").order_by("id"))
     filterset_fields = ["strategy", "kind"]
 
     def get_serializer_context(self):

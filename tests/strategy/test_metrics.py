@@ -175,3 +175,13 @@ def test_complaint_resolution_rate_and_median_in_service_time(channel, monkeypat
     assert (figures["opened"], figures["resolved"]) == (3, 2)
     assert figures["rate"] == pytest.approx(2 / 3)
     assert figures["median_minutes"] == pytest.approx(90)
+
+
+@pytest.mark.django_db
+def test_a_conversation_closed_without_a_reply_is_not_judged_as_missed(december):
+    account = december["account"]
+    unanswered = Conversation.objects.get(account=account, first_response_at__isnull=True)
+    Conversation.objects.filter(pk=unanswered.pk).update(status=Conversation.Status.CLOSED)  # spam, closed unanswered
+    figures = metrics.sla_attainment(*whole(account), now=at(20, 12))
+    assert (figures["on_time"], figures["late"], figures["overdue"]) == (2, 1, 0)
+    assert figures["share"] == pytest.approx(2 / 3)

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from inbox.ingest import MAX_BATCH, ingest_messages
 from security.models import SocialAccount
+from socialops.text import is_number
 
 CSV_COLUMNS = ("platform_message_id", "text", "sent_at", "kind", "author_id", "author_handle",
                "author_display_name", "author_followers", "author_verified", "thread_id", "in_reply_to",
@@ -77,7 +78,7 @@ def _csv_item(row: dict) -> tuple[dict | None, tuple[str, str] | None]:
     followers_raw = (value("author_followers") or "").strip()
     followers: int | str = 0
     if followers_raw:
-        followers = int(followers_raw) if followers_raw.isdigit() else followers_raw
+        followers = int(followers_raw) if is_number(followers_raw) else followers_raw
     verified_raw = (value("author_verified") or "").strip().lower()
     if verified_raw not in _TRUE | _FALSE:
         return None, ("author.verified", "Must be true or false.")
@@ -145,7 +146,7 @@ class Command(BaseCommand):
     @staticmethod
     def _account(value: str) -> SocialAccount:
         value = (value or "").strip()
-        if value.isdigit():
+        if is_number(value):
             account = SocialAccount.objects.filter(pk=int(value)).first()
         else:
             matches = list(SocialAccount.objects.filter(handle__iexact=value)[:2])

@@ -111,6 +111,7 @@ ACTION_SENTENCES = {
     "demo.inbox_loaded": L("Loaded the demo conversations."),
     # strategy (the strategy app's register and reviews)
     "strategy.brand_created": L("Created the brand %(target)s."),
+    "strategy.brand_updated": L("Changed the brand %(target)s: %(changes)s."),
     "strategy.created": L("Created the strategy %(target)s."),
     "strategy.updated": L("Changed the strategy %(target)s: %(changes)s."),
     "strategy.status_changed": L("Set the strategy %(target)s to %(status)s."),

@@ -5,6 +5,7 @@ checks rights and the rules and names the field it refuses."""
 from datetime import UTC
 
 from django import forms
+from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
@@ -292,3 +293,56 @@ class CompareForm(forms.Form):
         self.moments = moments
         return self.cleaned_data
 
+
+
+# --- brands ------------------------------------------------------------------------------
+
+def _active_accounts():
+    return SocialAccount.objects.filter(status=SocialAccount.Status.ACTIVE)
+
+
+def _social_media_managers():
+    """Active people holding the social media manager role now."""
+    return User.objects.filter(
+        is_active=True, memberships__in=Membership.objects.active().filter(role=Role.SOCIAL_MEDIA_MANAGER)).distinct()
+
+
+class BrandForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    slug = forms.SlugField(label=_("Slug"), max_length=50, help_text=_("Letters, digits and hyphens, e.g. acme."))
+    description = forms.CharField(label=_("Description"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}))
+    accounts = forms.ModelMultipleChoiceField(label=_("Social accounts"), queryset=SocialAccount.objects.none(),
+                                              required=False, widget=CHECKBOXES,
+                                              help_text=_("The organisation's active channels."))
+    managers = forms.ModelMultipleChoiceField(label=_("Managers"), queryset=User.objects.none(), required=False,
+                                              widget=CHECKBOXES,
+                                              help_text=_("Social media managers who plan this brand's strategies; "
+                                                          "a social media manager who creates a brand manages it."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["accounts"].queryset = _active_accounts()
+        self.fields["managers"].queryset = _social_media_managers().order_by("username")
+        self.fields["name"].widget.attrs["dir"] = "auto"
+
+
+class BrandEditForm(forms.Form):
+    description = forms.CharField(label=_("Description"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}))
+    accounts = forms.ModelMultipleChoiceField(label=_("Social accounts"), queryset=SocialAccount.objects.none(),
+                                              required=False, widget=CHECKBOXES,
+                                              help_text=_("The organisation's active channels."))
+    managers = forms.ModelMultipleChoiceField(label=_("Managers"), queryset=User.objects.none(), required=False,
+                                              widget=CHECKBOXES)
+    reason = forms.CharField(label=_("Why (kept with this version)"), max_length=100)
+
+    def __init__(self, *args, brand: Brand, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The brand's own accounts and managers stay listed (ticked) even when no longer active, so an edit
+        # never drops them unseen; the service refuses adding inactive ones.
+        self.fields["accounts"].queryset = SocialAccount.objects.filter(
+            Q(status=SocialAccount.Status.ACTIVE) | Q(pk__in=brand.accounts.values("pk"))).distinct()
+        self.fields["managers"].queryset = User.objects.filter(
+            Q(pk__in=_social_media_managers().values("pk")) | Q(pk__in=brand.managers.values("pk"))
+        ).order_by("username")

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,12 +18,15 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Membership
+from accounts.roles import Role
 from socialops.forms import submit
 from socialops.views import render_invalid
 
 from . import kpis, selectors, services, versions
 from . import permissions as perms
 from .forms import (
+    BrandEditForm,
+    BrandForm,
     CampaignForm,
     ChannelPlanForm,
     CompareForm,
@@ -40,7 +44,7 @@ from .forms import (
     StrategyCreateForm,
     StrategyEditForm,
 )
-from .models import Campaign, ChannelPlan, Objective, Strategy, StrategyOwner
+from .models import Brand, Campaign, ChannelPlan, Objective, Strategy, StrategyOwner
 from .progress import objective_figures
 
 NAV = {"nav_current": "strategy:register"}
@@ -483,3 +487,66 @@ def compare(request, pk):
     return render(request, "strategy/compare.html", {
         "strategy": strategy, "differences": differences, "earlier": earlier, "later": later, **NAV})
 
+
+
+# --- brands ------------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def brands_page(request):
+    perms.require_read(request.user)
+    user = request.user
+    is_admin = Role.ADMIN in perms._roles(user)
+    brands = list(Brand.objects.annotate(strategy_count=Count("strategies"))
+                  .prefetch_related("accounts", "managers").order_by("name"))
+    for brand in brands:
+        # manages_brand without a query per brand: the managers are prefetched.
+        brand.can_edit = is_admin or (Role.SOCIAL_MEDIA_MANAGER in perms._roles(user)
+                                      and any(m.pk == user.pk for m in brand.managers.all()))
+    return render(request, "strategy/brands.html", {
+        "brands": brands, "can_create": perms.can_create_strategy(user), **NAV})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def brand_new(request):
+    perms.require(perms.can_create_strategy(request.user), _("Social media managers and admins create brands."))
+    form = BrandForm(request.POST or None)
+    context = {"form": form, **NAV}
+    if request.method == "POST":
+        outcome = submit(form, lambda d: services.brand_create(actor=request.user, **d))
+        if outcome.ok:
+            messages.success(request, _("Brand %(brand)s created.") % {"brand": outcome.value})
+            return redirect("strategy:brands")
+        return render_invalid(request, "strategy/brand_form.html", context)
+    return render(request, "strategy/brand_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def brand_edit(request, pk):
+    perms.require_read(request.user)
+    brand = get_object_or_404(Brand, pk=pk)
+    perms.require(perms.manages_brand(request.user, brand), _("Only admins and the brand's managers change a brand."))
+    initial = {"description": brand.description, "accounts": list(brand.accounts.all()),
+               "managers": list(brand.managers.all())}
+    form = BrandEditForm(request.POST or None, initial=initial, brand=brand)
+    context = {"form": form, "brand": brand, **NAV}
+    if request.method == "POST":
+        def action(data):
+            same = {name: {o.pk for o in data[name]} == {o.pk for o in initial[name]}
+                    for name in ("accounts", "managers")}
+            # A textarea posts CRLF and the form strips: neither alone is a change of the description.
+            description = data["description"].replace("\r\n", "\n")
+            same["description"] = description == initial["description"].replace("\r\n", "\n").strip()
+            return services.brand_update(
+                actor=request.user, brand=brand, reason=data["reason"],
+                accounts=None if same["accounts"] else list(data["accounts"]),
+                managers=None if same["managers"] else list(data["managers"]),
+                description=None if same["description"] else description)
+
+        if submit(form, action).ok:
+            messages.success(request, _("Brand %(brand)s saved; the previous version is kept.") % {"brand": brand})
+            return redirect("strategy:brands")
+        return render_invalid(request, "strategy/brand_form.html", context)
+    return render(request, "strategy/brand_form.html", context)

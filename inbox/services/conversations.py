@@ -1,6 +1,6 @@
 """Assignment, status, intent corrections, routing by hand, notes, tags, saved replies."""
 
-
+from bisect import bisect_right
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Department, Membership, User
 from accounts.services import notify
 from security.audit import audit_write
+from security.models import SocialAccount
 from socialops.text import storable_text_problem
 
 from .. import routing, sla
@@ -28,7 +29,7 @@ from ..models import (
     SavedReply,
     Tag,
 )
-from ..permissions import can_view_conversation
+from ..permissions import ReplyModes, can_view_conversation
 from ._common import _MENTION, SLA_FIELDS, _event, _locked, _require_work
 
 # --- assignment -------------------------------------------------------------
@@ -137,34 +138,61 @@ def conversation_assign(*, actor: User, conversation: Conversation, assignee: Us
 
 def assign_round_robin(conversations: list[Conversation]) -> int:
     """Auto-assigns new conversations in departments whose queue asks for it,
-    taking the department's active members in turn. Called by ingest on the
-    conversations it has just inserted, in its own transaction: nobody else
-    can see them yet, so there is no claim to race with."""
+    taking in turn the department's active members who can answer on the
+    conversation's channel (``reply_mode``): those who can send first, else
+    those who can only draft (their reply goes for approval). A conversation
+    nobody there can answer stays in the queue, and the turn does not move
+    for it. The turn is the queue's ``last_assigned``: the next eligible
+    member after them, by id. Rights are read once per batch, so the number
+    of queries does not grow with the number of conversations. Called by
+    ingest on the conversations it has just inserted, in its own transaction:
+    nobody else can see them yet, so there is no claim to race with."""
     by_department: dict[int, list[Conversation]] = {}
     for conversation in conversations:
         if conversation.department_id and conversation.assignee_id is None:
             by_department.setdefault(conversation.department_id, []).append(conversation)
     if not by_department:
         return 0
-    assigned = 0
-    for queue in QueueSettings.objects.select_for_update().filter(department_id__in=list(by_department),
-                                                                  auto_assign=True):
-        members = list(User.objects.filter(
-            is_active=True, pk__in=Membership.objects.active().filter(department_id=queue.department_id)
-            .values("user_id")).order_by("pk").values_list("pk", flat=True))
-        if not members:
-            continue
-        start = members.index(queue.last_assigned_id) + 1 if queue.last_assigned_id in members else 0
-        batch = by_department[queue.department_id]
-        for n, conversation in enumerate(batch):
-            conversation.assignee_id = members[(start + n) % len(members)]
-        Conversation.objects.bulk_update(batch, ["assignee"])
+    queues = list(QueueSettings.objects.select_for_update().filter(department_id__in=list(by_department),
+                                                                   auto_assign=True).order_by("pk"))
+    if not queues:
+        return 0
+    members: dict[int, list[int]] = {}  # department -> active members, by id
+    for department_id, user_id in (Membership.objects.active()
+                                   .filter(department_id__in=[q.department_id for q in queues], user__is_active=True)
+                                   .order_by("user_id").values_list("department_id", "user_id").distinct()):
+        members.setdefault(department_id, []).append(user_id)
+    account_ids = {c.account_id for q in queues for c in by_department[q.department_id]}
+    modes = ReplyModes(User.objects.filter(pk__in={u for ids in members.values() for u in ids}),
+                       SocialAccount.objects.filter(pk__in=account_ids))
+    assigned: list[Conversation] = []
+    for queue in queues:
+        people = members.get(queue.department_id, [])
+        last, assigned_before = queue.last_assigned_id, len(assigned)
+        candidates: dict[tuple, list[int]] = {}  # (account, sensitive) -> who is asked, by id
+        for conversation in by_department[queue.department_id]:
+            key = (conversation.account_id, conversation.is_sensitive)
+            if key not in candidates:
+                tiers = {"send": [], "approval": []}
+                for user_id in people:
+                    mode = modes.mode(user_id, conversation)
+                    if mode in tiers:
+                        tiers[mode].append(user_id)
+                candidates[key] = tiers["send"] or tiers["approval"]
+            eligible = candidates[key]
+            if not eligible:
+                continue
+            turn = bisect_right(eligible, last) if last is not None else 0  # the first one after the last
+            conversation.assignee_id = last = eligible[turn % len(eligible)]
+            assigned.append(conversation)
+        if len(assigned) > assigned_before:
+            queue.last_assigned_id = last
+            queue.save(update_fields=["last_assigned"])
+    if assigned:
+        Conversation.objects.bulk_update(assigned, ["assignee"])
         ConversationEvent.objects.bulk_create([ConversationEvent(conversation=c, kind="auto_assigned",
-                                                                 data={"assignee": c.assignee_id}) for c in batch])
-        queue.last_assigned_id = batch[-1].assignee_id
-        queue.save(update_fields=["last_assigned"])
-        assigned += len(batch)
-    return assigned
+                                                                 data={"assignee": c.assignee_id}) for c in assigned])
+    return len(assigned)
 
 
 # --- status, intent, routing ----------------------------------------------

@@ -4,6 +4,9 @@ for people who may not see it (``strategy.permissions.can_see_money``)."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import User
+from security.models import SocialAccount
+
 from .. import kpis
 from ..models import (
     Brand,
@@ -42,6 +45,14 @@ class BrandSerializer(serializers.ModelSerializer):
         model = Brand
         fields = ["id", "name", "slug", "description", "accounts", "created_at"]
         read_only_fields = ["id", "created_at"]
+
+
+class BrandUpdateSerializer(serializers.Serializer):
+    description = serializers.CharField(required=False, allow_blank=True)
+    accounts = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=SocialAccount.objects.all())
+    managers = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=User.objects.all(),
+                                                  help_text="Active social media managers.")
+    reason = serializers.CharField(max_length=100)
 
 
 class OwnerSerializer(serializers.ModelSerializer):

@@ -31,6 +31,7 @@ from ..permissions import can_read_register, can_see_money, sees_all_money
 from ..progress import objective_figures
 from .serializers import (
     BrandSerializer,
+    BrandUpdateSerializer,
     CampaignSerializer,
     ChangeSerializer,
     ChannelPlanSerializer,
@@ -77,6 +78,13 @@ class BrandViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
         serializer.instance = services.brand_create(actor=self.request.user, name=data["name"], slug=data["slug"],
                                                     description=data.get("description", ""),
                                                     accounts=data.get("accounts", []))
+
+    @extend_schema(request=BrandUpdateSerializer, responses={200: BrandSerializer},
+                   description="Admins and the brand's managers; accounts and managers are replaced as given.")
+    def partial_update(self, request, pk=None):
+        data = dict(_valid(BrandUpdateSerializer, request.data))
+        brand = services.brand_update(actor=request.user, brand=self.get_object(), **data)
+        return Response(BrandSerializer(self.get_queryset().get(pk=brand.pk)).data)
 
 
 class StrategyViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin):

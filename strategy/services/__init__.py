@@ -17,6 +17,7 @@ from .parts import (
 from .register import (
     STATUS_TRANSITIONS,
     brand_create,
+    brand_update,
     owner_add,
     owner_end,
     review_complete,
@@ -27,8 +28,8 @@ from .register import (
 )
 
 __all__ = [
-    "STATUS_TRANSITIONS", "brand_create", "campaign_create", "campaign_spent", "channel_plan_create", "decision_add",
-    "kpi_value_add", "objective_create", "objective_update", "owner_add", "owner_end", "review_complete",
-    "segment_create", "send_review_reminders", "spend_add", "strategy_create", "strategy_set_status",
-    "strategy_update",
+    "STATUS_TRANSITIONS", "brand_create", "brand_update", "campaign_create", "campaign_spent", "channel_plan_create",
+    "decision_add", "kpi_value_add", "objective_create", "objective_update", "owner_add", "owner_end",
+    "review_complete", "segment_create", "send_review_reminders", "spend_add", "strategy_create",
+    "strategy_set_status", "strategy_update",
 ]

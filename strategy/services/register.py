@@ -14,6 +14,7 @@ from accounts.models import Department, Membership, User
 from accounts.roles import Role
 from accounts.selectors import user_roles
 from accounts.services import notify
+from security.models import SocialAccount
 
 from .. import permissions as perms
 from ..models import (
@@ -49,6 +50,64 @@ def brand_create(*, actor: User, name: str, slug: str, description: str = "", ac
     brand.managers.set(managers)
     _audit(actor, "brand_created", brand, after={"name": brand.name, "accounts": [a.pk for a in accounts],
                                                  "managers": [m.pk for m in managers]})
+    return brand
+
+
+@transaction.atomic
+def brand_update(*, actor: User, brand: Brand, reason: str, accounts=None, managers=None,
+                 description: str | None = None) -> Brand:
+    """Admins and the brand's managers change its accounts, managers and
+    description, with a reason kept with the version. ``None`` leaves a
+    field as it is. Accounts added must be active, managers added active
+    social media managers; only an admin leaves a brand without managers."""
+    brand = Brand.objects.select_for_update().get(pk=brand.pk)
+    perms.require(perms.manages_brand(actor, brand), _("Only admins and the brand's managers change a brand."))
+    reason = _reason(reason)
+    current_accounts = list(brand.accounts.all())
+    current_managers = list(brand.managers.all())
+    before, after = {}, {}
+    if accounts is not None:
+        accounts = list(accounts)
+        added = [a for a in accounts if a.pk not in {c.pk for c in current_accounts}]
+        inactive = [str(a) for a in added if a.status != SocialAccount.Status.ACTIVE]
+        if inactive:
+            raise ValidationError({"accounts": _("Not an active channel: %(accounts)s.") % {
+                "accounts": ", ".join(inactive)}})
+        if {a.pk for a in accounts} != {c.pk for c in current_accounts}:
+            before["accounts"] = sorted(str(a) for a in current_accounts)
+            after["accounts"] = sorted(str(a) for a in accounts)
+        else:
+            accounts = None
+    if managers is not None:
+        managers = list(managers)
+        added = [m for m in managers if m.pk not in {c.pk for c in current_managers}]
+        planners = set(User.objects.filter(
+            pk__in=[m.pk for m in added], is_active=True,
+            memberships__in=Membership.objects.active().filter(role=Role.SOCIAL_MEDIA_MANAGER),
+        ).values_list("pk", flat=True))
+        outside = [str(m) for m in added if m.pk not in planners]
+        if outside:
+            raise ValidationError({"managers": _("Not an active social media manager: %(people)s.") % {
+                "people": ", ".join(outside)}})
+        if not managers and current_managers and Role.ADMIN not in user_roles(actor):
+            raise ValidationError({"managers": _("A brand keeps at least one manager; only an admin removes "
+                                                 "the last one.")})
+        if {m.pk for m in managers} != {c.pk for c in current_managers}:
+            before["managers"] = sorted(str(m) for m in current_managers)
+            after["managers"] = sorted(str(m) for m in managers)
+        else:
+            managers = None
+    if description is not None and description != brand.description:
+        before["description"], after["description"] = brand.description[:500], description[:500]
+        brand.description = description
+    if not after:
+        return brand
+    _save(brand, actor, reason)
+    if accounts is not None:
+        brand.accounts.set(accounts)
+    if managers is not None:
+        brand.managers.set(managers)
+    _audit(actor, "brand_updated", brand, before=before, after={**after, "reason": reason})
     return brand
 
 

@@ -107,6 +107,10 @@ def test_round_robin_per_queue(admin_user, client_for, make_member):
     client = client_for(admin_user)
     client.post(reverse("inbox:triage-settings"), {"form": "queue", "department": service.pk, "auto_assign": "on"})
     account = SocialAccountFactory()
+    from security.services import grant_create
+
+    for member in (first, second):  # the round robin only gives a conversation to someone who can answer on it
+        grant_create(actor=admin_user, account=account, capability="reply", user=member, reason="desk")
     ingest_messages(account=account, items=[{"platform_message_id": str(n), "text": "hello?",
                                              "sent_at": "2026-11-27T10:00:00Z",
                                              "author": {"id": f"a{n}", "handle": f"@a{n}"}} for n in range(4)])

@@ -43,8 +43,10 @@ class MoneyAware(serializers.ModelSerializer):
 class BrandSerializer(serializers.ModelSerializer):
     class Meta:
         model = Brand
-        fields = ["id", "name", "slug", "description", "accounts", "created_at"]
+        fields = ["id", "name", "slug", "description", "accounts", "managers", "created_at"]
         read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"managers": {"required": False, "help_text": "Active social media managers; a social "
+                                                                      "media manager who creates a brand is one."}}
 
 
 class BrandUpdateSerializer(serializers.Serializer):

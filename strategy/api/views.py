@@ -71,13 +71,14 @@ class _Base(viewsets.GenericViewSet):
 
 class BrandViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin):
     serializer_class = BrandSerializer
-    queryset = Brand.objects.prefetch_related("accounts").order_by("id")
+    queryset = Brand.objects.prefetch_related("accounts", "managers").order_by("id")
 
     def perform_create(self, serializer):
         data = serializer.validated_data
         serializer.instance = services.brand_create(actor=self.request.user, name=data["name"], slug=data["slug"],
                                                     description=data.get("description", ""),
-                                                    accounts=data.get("accounts", []))
+                                                    accounts=data.get("accounts", []),
+                                                    managers=data.get("managers", []))
 
     @extend_schema(request=BrandUpdateSerializer, responses={200: BrandSerializer},
                    description="Admins and the brand's managers; accounts and managers are replaced as given.")

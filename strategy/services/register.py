@@ -6,7 +6,7 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,15 +36,40 @@ STATUS_TRANSITIONS = {
 
 # --- brands -----------------------------------------------------------------------------
 
+def _check_new_accounts(added) -> None:
+    inactive = [str(a) for a in added if a.status != SocialAccount.Status.ACTIVE]
+    if inactive:
+        raise ValidationError({"accounts": _("Not an active channel: %(accounts)s.") % {
+            "accounts": ", ".join(inactive)}})
+
+
+def _check_new_managers(added) -> None:
+    planners = set(User.objects.filter(
+        pk__in=[m.pk for m in added], is_active=True,
+        memberships__in=Membership.objects.active().filter(role=Role.SOCIAL_MEDIA_MANAGER),
+    ).values_list("pk", flat=True))
+    outside = [str(m) for m in added if m.pk not in planners]
+    if outside:
+        raise ValidationError({"managers": _("Not an active social media manager: %(people)s.") % {
+            "people": ", ".join(outside)}})
+
+
 @transaction.atomic
 def brand_create(*, actor: User, name: str, slug: str, description: str = "", accounts=(), managers=()) -> Brand:
     """Admins and social media managers; a social media manager who creates
     a brand manages it."""
     perms.require(perms.can_create_strategy(actor), _("Social media managers and admins create brands."))
+    accounts, managers = list(accounts), list(managers)
+    _check_new_accounts(accounts)
+    _check_new_managers(managers)
     brand = Brand(name=(name or "").strip(), slug=slug, description=description)
-    _save(brand, actor, "created", validate_unique=True)
+    try:
+        with transaction.atomic():
+            _save(brand, actor, "created", validate_unique=True)
+    except IntegrityError:
+        # Someone created the same name or slug between the check and this write.
+        raise ValidationError({"name": _("A brand with this name or slug already exists.")}) from None
     brand.accounts.set(accounts)
-    managers = list(managers)
     if Role.SOCIAL_MEDIA_MANAGER in user_roles(actor) and actor not in managers:
         managers.append(actor)
     brand.managers.set(managers)
@@ -68,11 +93,7 @@ def brand_update(*, actor: User, brand: Brand, reason: str, accounts=None, manag
     before, after = {}, {}
     if accounts is not None:
         accounts = list(accounts)
-        added = [a for a in accounts if a.pk not in {c.pk for c in current_accounts}]
-        inactive = [str(a) for a in added if a.status != SocialAccount.Status.ACTIVE]
-        if inactive:
-            raise ValidationError({"accounts": _("Not an active channel: %(accounts)s.") % {
-                "accounts": ", ".join(inactive)}})
+        _check_new_accounts([a for a in accounts if a.pk not in {c.pk for c in current_accounts}])
         if {a.pk for a in accounts} != {c.pk for c in current_accounts}:
             before["accounts"] = sorted(str(a) for a in current_accounts)
             after["accounts"] = sorted(str(a) for a in accounts)
@@ -80,15 +101,7 @@ def brand_update(*, actor: User, brand: Brand, reason: str, accounts=None, manag
             accounts = None
     if managers is not None:
         managers = list(managers)
-        added = [m for m in managers if m.pk not in {c.pk for c in current_managers}]
-        planners = set(User.objects.filter(
-            pk__in=[m.pk for m in added], is_active=True,
-            memberships__in=Membership.objects.active().filter(role=Role.SOCIAL_MEDIA_MANAGER),
-        ).values_list("pk", flat=True))
-        outside = [str(m) for m in added if m.pk not in planners]
-        if outside:
-            raise ValidationError({"managers": _("Not an active social media manager: %(people)s.") % {
-                "people": ", ".join(outside)}})
+        _check_new_managers([m for m in managers if m.pk not in {c.pk for c in current_managers}])
         if not managers and current_managers and Role.ADMIN not in user_roles(actor):
             raise ValidationError({"managers": _("A brand keeps at least one manager; only an admin removes "
                                                  "the last one.")})

@@ -275,3 +275,24 @@ def test_resaving_the_form_unchanged_records_no_change(world, client_for):  # no
     assert Brand.objects.get(pk=w["brand"].pk).description == "Line one\nLine two"
     assert client.post(edit_url(w["brand"]), {**data, "reason": "again"}).status_code == 302
     assert AuditEvent.objects.filter(action="strategy.brand_updated").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_api_creates_a_brand_only_with_active_channels_and_real_managers(api_for, make_member):
+    from accounts.roles import Role
+    from security.models import SocialAccount
+    from strategy.models import Brand
+    from tests.security.factories import SocialAccountFactory
+
+    smm = make_member(Role.SOCIAL_MEDIA_MANAGER, username="sofia2")
+    rep = make_member(Role.DEPARTMENT_REPRESENTATIVE, username="rita2")
+    retired = SocialAccountFactory(status=SocialAccount.Status.RETIRED)
+    api = api_for(smm)
+    refused = api.post("/api/brands/", {"name": "Old", "slug": "old", "accounts": [retired.pk]}, format="json")
+    assert refused.status_code == 400 and "accounts" in refused.json()
+    refused = api.post("/api/brands/", {"name": "Rep", "slug": "rep", "managers": [rep.pk]}, format="json")
+    assert refused.status_code == 400 and "managers" in refused.json()
+    assert not Brand.objects.exists()
+    created = api.post("/api/brands/", {"name": "New", "slug": "new"}, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["managers"] == [smm.pk]

@@ -245,7 +245,7 @@ class SavedReplyForm(forms.Form):
         self.fields["department"].queryset = departments
 
 
-# --- bulk actions on the list (h4) -----------------------------------------
+# --- bulk actions on the list ---------------------------------------------
 
 class BulkActionForm(forms.Form):
     """The list's bulk bar. ``ids`` are the checked rows; whom to assign to,

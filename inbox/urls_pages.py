@@ -4,9 +4,9 @@ from . import views, views_bulk, views_live
 
 urlpatterns = [
     path("", views.inbox_list, name="list"),
-    path("live/", views_live.inbox_live, name="live"),  # the list's live fragment (h4)
-    path("live/bell/", views_live.bell, name="live-bell"),  # the bell's live count (h4)
-    path("bulk/", views_bulk.inbox_bulk, name="bulk"),  # the list's bulk bar (h4)
+    path("live/", views_live.inbox_live, name="live"),  # the list's live fragment
+    path("live/bell/", views_live.bell, name="live-bell"),  # the bell's live count
+    path("bulk/", views_bulk.inbox_bulk, name="bulk"),  # the list's bulk bar
     path("saved-replies/", views.saved_replies, name="saved-replies"),
     path("c/<int:pk>/", views.conversation_detail, name="conversation"),
     path("c/<int:pk>/presence/", views.presence, name="presence"),

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from .. import kpis, selectors, services, versions
@@ -67,6 +67,17 @@ def _valid(serializer_class, data):
 
 class _Base(viewsets.GenericViewSet):
     permission_classes = [permissions.IsAuthenticated, RegisterReaders]
+
+
+class _CreatesThroughService:
+    """A part of a strategy is created by its service (rights, audit, version),
+    which takes the validated fields as they are (``strategy``, ``owner``,
+    and its many-to-many lists)."""
+
+    create_service = None
+
+    def perform_create(self, serializer):
+        serializer.instance = self.create_service(actor=self.request.user, **serializer.validated_data)
 
 
 class BrandViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin):
@@ -167,8 +178,10 @@ class OwnerViewSet(_Base, mixins.ListModelMixin, mixins.CreateModelMixin):
         return Response(OwnerSerializer(owner).data)
 
 
-class ObjectiveViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin):
+class ObjectiveViewSet(_CreatesThroughService, _Base, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                       mixins.CreateModelMixin):
     serializer_class = ObjectiveSerializer
+    create_service = staticmethod(services.objective_create)
     # Everything the figures read, fetched once per page rather than per objective.
     queryset = (Objective.objects.select_related("strategy__brand")
                 .prefetch_related("accounts", "strategy__brand__accounts", "manual_values").order_by("id"))
@@ -193,12 +206,6 @@ class ObjectiveViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     def retrieve(self, request, *args, **kwargs):
         return Response(self._with_figures([self.get_object()], False))
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        accounts = data.pop("accounts", [])
-        strategy, owner = data.pop("strategy"), data.pop("owner")
-        serializer.instance = services.objective_create(actor=self.request.user, strategy=strategy, owner=owner,
-                                                        accounts=accounts, **data)
 
     @extend_schema(request=ObjectiveUpdateSerializer, responses={200: ObjectiveSerializer})
     def partial_update(self, request, pk=None):
@@ -220,43 +227,31 @@ class KpiValueViewSet(_Base, mixins.ListModelMixin, mixins.CreateModelMixin):
                                                      source=data["source"])
 
 
-class SegmentViewSet(_Base, mixins.ListModelMixin, mixins.CreateModelMixin):
+class SegmentViewSet(_CreatesThroughService, _Base, mixins.ListModelMixin, mixins.CreateModelMixin):
     serializer_class = SegmentSerializer
+    create_service = staticmethod(services.segment_create)
     queryset = Segment.objects.prefetch_related("accounts").order_by("id")
     filterset_fields = ["strategy", "kind"]
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        accounts = data.pop("accounts", [])
-        serializer.instance = services.segment_create(actor=self.request.user, strategy=data.pop("strategy"),
-                                                      owner=data.pop("owner"), accounts=accounts, **data)
 
 
-class ChannelPlanViewSet(_Base, mixins.ListModelMixin, mixins.CreateModelMixin):
+class ChannelPlanViewSet(_CreatesThroughService, _Base, mixins.ListModelMixin, mixins.CreateModelMixin):
     serializer_class = ChannelPlanSerializer
+    create_service = staticmethod(services.channel_plan_create)
     queryset = ChannelPlan.objects.select_related("strategy").prefetch_related("segments").order_by("id")
     filterset_fields = ["strategy", "account"]
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        segments = data.pop("segments", [])
-        serializer.instance = services.channel_plan_create(actor=self.request.user, strategy=data.pop("strategy"),
-                                                           owner=data.pop("owner"), segments=segments, **data)
 
 
-class CampaignViewSet(_Base, mixins.ListModelMixin, mixins.CreateModelMixin):
+class CampaignViewSet(_CreatesThroughService, _Base, mixins.ListModelMixin, mixins.CreateModelMixin):
     serializer_class = CampaignSerializer
+    create_service = staticmethod(services.campaign_create)
     filterset_fields = ["strategy", "objective"]
 
     def get_queryset(self):
         return (Campaign.objects.select_related("strategy").prefetch_related("accounts")
                 .annotate(spent=Sum("spend__amount")).order_by("id"))
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        accounts = data.pop("accounts", [])
-        serializer.instance = services.campaign_create(actor=self.request.user, strategy=data.pop("strategy"),
-                                                       owner=data.pop("owner"), accounts=accounts, **data)
 
 
 class SpendViewSet(_Base, mixins.ListModelMixin, mixins.CreateModelMixin):
@@ -273,8 +268,6 @@ class SpendViewSet(_Base, mixins.ListModelMixin, mixins.CreateModelMixin):
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        if not can_see_money(self.request.user, data["campaign"].strategy):
-            raise PermissionDenied("Only the campaign's owner records its spend.")
         serializer.instance = services.spend_add(actor=self.request.user, campaign=data["campaign"],
                                                  amount=data["amount"], currency=data["currency"],
                                                  spent_on=data["spent_on"], note=data.get("note", ""))

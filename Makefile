@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint bench-inbox bench-strategy bench-load clean
+.PHONY: run test lint bench-inbox bench-strategy bench-reports bench-load clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ BENCH_STRATEGY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialops_benc
 # the same aggregates as bare SQL in the same run; ends with one JSON line. Never gates on wall time.
 bench-strategy: $(VENV)/.runtime
 	DATABASE_URL=$(BENCH_STRATEGY_DATABASE_URL) $(PY) bench/bench_strategy.py $(BENCH_ARGS)
+
+BENCH_REPORTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialops_bench_reports
+
+# The whole reputation report of the organisation over 90 days at 1,000,000 messages, next to its statements
+# run as bare SQL in the same run, plus the page and the PDF; ends with one JSON line. Never gates on wall time.
+bench-reports: $(VENV)/.runtime
+	DATABASE_URL=$(BENCH_REPORTS_DATABASE_URL) $(PY) bench/bench_reports.py $(BENCH_ARGS)
 
 BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialops_bench_load
 

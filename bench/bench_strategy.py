@@ -97,15 +97,23 @@ def lognormal(median: float, sigma: float, u1: str, u2: str) -> str:
     return f"exp(ln({median}) + {sigma} * sqrt(-2 * ln(1 - {u1})) * cos(2 * pi() * {u2}))"
 
 
-def fill(now, account_ids: list[int]) -> tuple[int, int]:
+def fill(now, account_ids: list[int], *, days: int = DAYS_OF_HISTORY, extra_conversation_columns: dict | None = None,
+         extra_message_columns: dict | None = None, extra_params: dict | None = None) -> tuple[int, int]:
     """Authors, conversations and messages, in id order of time, as ingest
-    writes them. Returns (conversations, messages)."""
+    writes them. Returns (conversations, messages).
+
+    ``extra_conversation_columns`` and ``extra_message_columns`` add or replace column
+    expressions (``bench_reports.py``: departments, assignees, texts...): a
+    conversation's may use the draws below (``g``, ``opened``, ``intent``,
+    ``target``, ``fr_minutes``, ``res_minutes``, ``answered``), a message's
+    ``j``, ``k`` and the conversation ``c``; ``extra_params`` are their
+    parameters."""
     from django.db import connection
 
     conversations = int(MESSAGES / MESSAGES_PER_CONVERSATION)
-    span = DAYS_OF_HISTORY * 86400
+    span = days * 86400
     params = {"now": now, "n": conversations, "m": MESSAGES, "span": span, "authors": AUTHORS,
-              "accounts": account_ids}
+              "accounts": account_ids, **(extra_params or {})}
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit TO off")
         cursor.execute("SELECT setseed(0.2026)")
@@ -164,6 +172,7 @@ def fill(now, account_ids: list[int]) -> tuple[int, int]:
             "resolution_service_minutes": f"CASE WHEN {resolved} THEN round(res_minutes::numeric, 2)::float END",
             "sla_breached": "answered AND fr_minutes > target",
             "created_at": "opened", "updated_at": "opened",
+            **(extra_conversation_columns or {}),
         }
         created = _insert(cursor, "inbox_conversation", conversation_columns, draws, params)
         cursor.execute("SELECT min(id) FROM inbox_conversation WHERE thread_key LIKE 'bench-%%'")
@@ -186,6 +195,7 @@ def fill(now, account_ids: list[int]) -> tuple[int, int]:
             "sentiment": "CASE WHEN random() < 0.8 THEN c.sentiment WHEN random() < 0.5 THEN 'neutral' "
                          "ELSE 'positive' END",
             "intent": "c.intent", "classified_by": "'rules-v1'", "raw": "'{}'::jsonb",
+            **(extra_message_columns or {}),
         }
         source = """FROM (SELECT j, CASE WHEN (j - 1) / %(n)s < 2 THEN (j - 1) %% %(n)s
                                          ELSE (2 * ((j - 1) %% %(n)s) + (j - 1) / %(n)s) %% %(n)s END AS i,

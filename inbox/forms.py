@@ -1,6 +1,7 @@
 """Forms of the inbox pages: the list's filters (validated, so a bad value is
 a 400 with the reason next to the field) and one small form per action."""
 
+import re
 import uuid
 from datetime import datetime
 
@@ -67,8 +68,129 @@ class FlagField(forms.Field):
         raise ValidationError(_("Use 1 to turn this filter on, or leave it out."), code="invalid")
 
 
-class InboxFilterForm(forms.Form):
-    """The list's filters, read from the query string."""
+class InstantField(forms.Field):
+    """An ISO 8601 instant with its offset (``2026-11-01T00:00:00+01:00``),
+    as an aware datetime. A ``+`` left unencoded in a link arrives as a
+    space and is read back as the offset's sign."""
+
+    widget = forms.HiddenInput
+    default_error_messages = {
+        "invalid": _("Use an ISO 8601 time with its offset, e.g. 2026-11-01T00:00:00+01:00."),
+        "naive": _("Add the time zone offset, e.g. 2026-11-01T00:00:00+01:00 or 2026-11-01T00:00:00Z."),
+    }
+
+    def to_python(self, value):
+        text = str(value or "").strip()
+        if not text:
+            return None
+        if len(text) > 40:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        if re.fullmatch(r"\S+T\S+ \d\d:?\d\d", text):
+            text = text[:-6] + "+" + text[-5:] if text[-3] == ":" else text[:-5] + "+" + text[-4:]
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if moment.tzinfo is None:
+            raise ValidationError(self.error_messages["naive"], code="naive")
+        return check_range(moment)
+
+
+class YesNoField(forms.Field):
+    """A filter with three states: 1 (yes), 0 (no), absent (either)."""
+
+    widget = forms.HiddenInput
+
+    def to_python(self, value):
+        text = str(value if value is not None else "").strip().lower()
+        if not text:
+            return None
+        if text in ("1", "true", "yes"):
+            return True
+        if text in ("0", "false", "no"):
+            return False
+        raise ValidationError(_("Use 1 for yes or 0 for no, or leave it out."), code="invalid")
+
+
+FIRST_RESPONSE_LATE, FIRST_RESPONSE_ON_TIME, FIRST_RESPONSE_UNANSWERED = "late", "on_time", "unanswered"
+FIRST_RESPONSE_ANSWERED = "answered"
+FIRST_RESPONSE_CHOICES = [
+    (FIRST_RESPONSE_ANSWERED, _("Answered")),
+    (FIRST_RESPONSE_LATE, _("Answered after its first-response target")),
+    (FIRST_RESPONSE_ON_TIME, _("Answered within its first-response target")),
+    (FIRST_RESPONSE_UNANSWERED, _("Not answered yet")),
+]
+# The ranges of the report's drill-down links, each half-open: [from, to).
+DRILLDOWN_RANGES = (("opened_from", "opened_to"), ("arrived_from", "arrived_to"))
+
+
+class DrilldownFilterForm(forms.Form):
+    """The filters the reputation report's links add to the inbox list. The
+    page (``InboxFilterForm``) and the API (``ConversationFilter``) read them
+    with these fields and this ``clean``, so both accept the same values."""
+
+    opened_from = InstantField(required=False, help_text=_("Opened at or after this instant."))
+    opened_to = InstantField(required=False, help_text=_("Opened before this instant."))
+    arrived_from = InstantField(required=False, help_text=_("A customer message arrived at or after this instant."))
+    arrived_to = InstantField(required=False, help_text=_("A customer message arrived before this instant."))
+    msg_sentiment = forms.ChoiceField(choices=Sentiment.choices, required=False, widget=forms.HiddenInput,
+                                      help_text=_("A customer message with this sentiment."))
+    outside_hours = FlagField(required=False, widget=forms.HiddenInput,
+                              help_text=_("A customer message that arrived outside the channel's service hours."))
+    tag = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput,
+                          help_text=_("Tagged with this tag (any case)."))
+    influencer = FlagField(required=False, widget=forms.HiddenInput, help_text=_("Influencers only."))
+    sensitive = FlagField(required=False, widget=forms.HiddenInput, help_text=_("Sensitive conversations only."))
+    first_response = forms.ChoiceField(choices=FIRST_RESPONSE_CHOICES, required=False, widget=forms.HiddenInput)
+    resolved = YesNoField(required=False, help_text=_("1: resolved; 0: not resolved."))
+    breached = FlagField(required=False, widget=forms.HiddenInput,
+                         help_text=_("1: an SLA target was missed (first response late, or a target passed)."))
+    accounts = forms.CharField(required=False, max_length=600, widget=forms.HiddenInput,
+                               help_text=_("Comma-separated channel ids: conversations on any of them "
+                                           "(a brand's channels)."))
+
+    def clean_accounts(self):
+        value = (self.cleaned_data.get("accounts") or "").strip()
+        if not value:
+            return []
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if len(parts) > 100 or not all(is_number(p, max_digits=12) for p in parts):
+            raise ValidationError(_("Give channel ids separated by commas (at most 100)."), code="invalid")
+        return sorted({int(p) for p in parts})
+
+    def clean(self):
+        data = super().clean()
+        for start, end in DRILLDOWN_RANGES:
+            if data.get(start) and data.get(end) and data[start] >= data[end]:
+                self.add_error(end, ValidationError(_("%(end)s must be later than %(start)s.")
+                                                    % {"end": end, "start": start}, code="range"))
+        return data
+
+
+DRILLDOWN_FIELDS = tuple(DrilldownFilterForm.base_fields)
+
+
+def drilldown_filters(data: dict) -> dict:
+    """The cleaned drill-down values as ``selectors.InboxFilters`` arguments."""
+    return {
+        "opened_from": data.get("opened_from"), "opened_to": data.get("opened_to"),
+        "arrived_from": data.get("arrived_from"), "arrived_to": data.get("arrived_to"),
+        "msg_sentiment": data.get("msg_sentiment") or "", "outside_hours": bool(data.get("outside_hours")),
+        "tag": (data.get("tag") or "").strip(), "influencer": bool(data.get("influencer")),
+        "sensitive": bool(data.get("sensitive")), "first_response": data.get("first_response") or "",
+        "resolved": data.get("resolved"), "breached": bool(data.get("breached")),
+        "accounts": tuple(data.get("accounts") or ()),
+    }
+
+
+def drilldown_active(data: dict) -> bool:
+    """Whether any of the report's own filters is on."""
+    values = drilldown_filters(data)
+    return any(v not in (None, "", False, ()) for v in values.values())
+
+
+class InboxFilterForm(DrilldownFilterForm):
+    """The list's filters, read from the query string (the report's drill-down ones included)."""
 
     status = forms.ChoiceField(label=_("Status"), choices=STATUS_FILTER_CHOICES, required=False)
     department = forms.ModelChoiceField(label=_("Queue"), queryset=Department.objects.order_by("name"),

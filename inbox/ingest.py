@@ -4,8 +4,14 @@ signed webhook, the bulk API and ``import_messages``.
 Idempotent on (social account, platform message id); a batch keeps its
 valid items and reports each invalid one with its index, field and reason.
 Text is stored exactly as received. Work is done in bulk: a constant number
-of queries per batch, whatever its size."""
+of queries per batch, whatever its size (the TopicDay upsert: one statement
+per chunk of up to a thousand distinct day-channel-department-term rows).
 
+For the reports, each new message records whether it arrived outside its
+channel's service window (``Message.outside_service_hours``) and its terms
+are added to the TopicDay rollup in the same transaction."""
+
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +25,8 @@ from accounts.models import Membership
 from security.models import SocialAccount
 from socialops.text import storable_text_problem
 
-from . import routing, sla, triage
+from . import routing, sla, topics, triage
+from .clock import WindowSpec, open_intervals
 from .models import Author, Conversation, ConversationEvent, Message, MessageKind, RoutingDecision
 
 MAX_TEXT = 20_000
@@ -171,6 +178,56 @@ def validate_item(index: int, item) -> tuple[IncomingMessage | None, list[ItemEr
                            language=language, url=url, raw=item), []
 
 
+# Instants further apart than this are looked up in separate walks over the window, so a batch with a few old
+# messages and a few new ones does not build the open intervals of every day in between.
+OUTSIDE_HOURS_GAP = timedelta(days=7)
+# One walk covers at most this span (clock.open_intervals stops after MAX_DAYS_AHEAD days).
+OUTSIDE_HOURS_SPAN = timedelta(days=366)
+
+
+def outside_service_hours(spec: WindowSpec, instants: list[datetime]) -> list[bool]:
+    """For each instant (aware), whether the service window ``spec`` was closed then, in the order given.
+
+    The open intervals are built once per cluster of nearby instants (over its [earliest, latest] span) and each
+    instant is found by bisection, instead of one walk over the window per instant. A 24/7 window without
+    closures is never closed."""
+    if not instants:
+        return []
+    if spec.always_open and not spec.closures:
+        return [False] * len(instants)
+    order = sorted(range(len(instants)), key=lambda i: instants[i])
+    result = [True] * len(instants)
+    cluster: list[int] = []
+    for position, index in enumerate(order):
+        cluster.append(index)
+        last = position == len(order) - 1
+        if last or (instants[order[position + 1]] - instants[index] > OUTSIDE_HOURS_GAP
+                    or instants[order[position + 1]] - instants[cluster[0]] > OUTSIDE_HOURS_SPAN):
+            _mark_open(spec, instants, cluster, result)
+            cluster = []
+    return result
+
+
+def _mark_open(spec: WindowSpec, instants: list[datetime], cluster: list[int], result: list[bool]) -> None:
+    """Sets result[i] = False for each index of ``cluster`` (sorted by instant) that falls in an open interval."""
+    start, end = instants[cluster[0]], instants[cluster[-1]] + timedelta(seconds=1)
+    starts: list[datetime] = []
+    ends: list[datetime] = []
+    # Overlapping or touching intervals (a period closing at midnight, the next one opening then) are merged,
+    # so the interval that starts last at or before an instant is the only one that can hold it.
+    for a, b in sorted(open_intervals(spec, start, end)):
+        if ends and a <= ends[-1]:
+            ends[-1] = max(ends[-1], b)
+        else:
+            starts.append(a)
+            ends.append(b)
+    for index in cluster:
+        instant = instants[index]
+        found = bisect_right(starts, instant) - 1
+        if found >= 0 and instant < ends[found]:
+            result[index] = False
+
+
 def thread_key_for(message: IncomingMessage) -> str:
     if message.kind == MessageKind.DIRECT:
         return f"dm:{message.author_id}"
@@ -265,6 +322,7 @@ def _store(account: SocialAccount, valid: list[IncomingMessage], result: IngestR
     changed: dict[str, set[str]] = {}
     gained: dict[str, int] = {}
     events, escalations = [], []
+    arrived_in: dict[int, int | None] = {}
     for message in fresh:
         key = thread_key_for(message)
         conversation = conversations[key]
@@ -310,6 +368,8 @@ def _store(account: SocialAccount, valid: list[IncomingMessage], result: IngestR
                                                 data={"assignee": conversation.assignee_id}))
                 conversation.assignee = None
                 changed[key].add("assignee")
+        # The department the message arrived in (after an escalation it caused): where TopicDay counts it.
+        arrived_in[message.index] = conversation.department_id
     for key in new_keys:
         conversation = conversations[key]
         if not conversation.last_message_preview:
@@ -326,7 +386,8 @@ def _store(account: SocialAccount, valid: list[IncomingMessage], result: IngestR
     assign_round_robin(new_conversations)
 
     messages = []
-    for message in fresh:
+    outside = outside_service_hours(spec, [message.sent_at for message in fresh])
+    for message, is_outside in zip(fresh, outside, strict=True):
         triaged = results[message.index]
         conversation = conversations[thread_key_for(message)]
         messages.append(Message(
@@ -335,11 +396,14 @@ def _store(account: SocialAccount, valid: list[IncomingMessage], result: IngestR
             text=message.text, language=triaged.language, url=message.url, in_reply_to=message.in_reply_to,
             sent_at=message.sent_at, received_at=now, sentiment_score=triaged.sentiment_score,
             sentiment=triaged.sentiment, intent=triaged.intent, classified_by=triaged.classified_by,
-            raw={"source": source},
+            outside_service_hours=is_outside, raw={"source": source},
         ))
     Message.objects.bulk_create(messages, batch_size=1000)
     result.created = len(messages)
     result.message_ids = [m.pk for m in messages if m.pk]
+    topics.add_topic_counts(topics.topic_counts(
+        (account.pk, arrived_in[message.index], message.sent_at, message.text, results[message.index].language)
+        for message in fresh))
 
     _update_existing({key: conversations[key] for key in changed}, changed, gained)
     ConversationEvent.objects.bulk_create(events)

@@ -315,6 +315,13 @@ class Conversation(models.Model):
             models.Index(fields=["-priority", "first_response_due_at", "id"], name="conv_priority_due"),
             # strategy.metrics: conversations of some accounts opened in a period (bench/bench_strategy.py).
             models.Index(fields=["account", "opened_at"], name="conv_account_opened"),
+            # strategy.reports: the whole organisation's conversations opened in a period, per department, and the
+            # influencer, sensitive and complaint figures and their drill-downs (small partial indexes).
+            models.Index(fields=["opened_at"], name="conv_opened"),
+            models.Index(fields=["department", "opened_at"], name="conv_dept_opened"),
+            models.Index(fields=["opened_at"], name="conv_influencer_opened", condition=Q(is_influencer=True)),
+            models.Index(fields=["opened_at"], name="conv_sensitive_opened", condition=Q(is_sensitive=True)),
+            models.Index(fields=["opened_at"], name="conv_complaint_opened", condition=Q(intent="complaint")),
         ]
 
     def __str__(self):
@@ -357,6 +364,10 @@ class Message(models.Model):
     sentiment = models.CharField(max_length=10, choices=Sentiment.choices, default=Sentiment.NEUTRAL)
     intent = models.CharField(max_length=20, choices=Intent.choices, default=Intent.OTHER)
     classified_by = models.CharField(max_length=40, blank=True)
+    # Set at ingest for inbound messages: the channel's service window was closed at ``sent_at`` (night, weekend,
+    # holiday, closure). A channel without a window (24/7) is never outside. Kept as written: a later change to
+    # the window does not rewrite history (``backfill_service_hours`` fills it for messages stored before it).
+    outside_service_hours = models.BooleanField(default=False)
     raw = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -365,14 +376,48 @@ class Message(models.Model):
                                                name="message_platform_id_unique")]
         indexes = [
             models.Index(fields=["conversation", "sent_at"], name="message_thread"),
-            # strategy.metrics: inbound volume and sentiment of some accounts in a period, read from the index
-            # alone (bench/bench_strategy.py; sentiment a key column: SQLite has no INCLUDE).
-            models.Index(fields=["account", "sent_at", "sentiment"], condition=Q(direction="in"),
-                         name="message_inbound_time"),
+            # strategy.metrics: inbound volume, sentiment and coverage gaps (arrived outside service hours) of some
+            # accounts in a period, read from the index alone (bench/bench_strategy.py; key columns: SQLite has no
+            # INCLUDE).
+            models.Index(fields=["account", "sent_at", "sentiment", "outside_service_hours"],
+                         condition=Q(direction="in"), name="message_inbound_time"),
         ]
 
     def __str__(self):
         return f"{self.get_direction_display()} {self.platform_message_id}"
+
+
+class TopicDay(models.Model):
+    """How many inbound messages used a term, per day, channel and department: the reports' topics (the
+    fastest-growing terms) read this rollup instead of the messages' text.
+
+    ``day`` is the date of the message's ``sent_at`` in ``settings.TIME_ZONE``; ``department_key`` is the
+    conversation's department id when the message arrived, 0 when it had none; ``term`` comes from
+    ``inbox.topics.terms_of``. Written by ingest, in the same transaction as the messages, for newly stored
+    inbound messages only (a duplicate that ingest skips is not counted again), with one upsert that adds to the
+    existing count.
+
+    - A late message (``sent_at`` days ago) counts on its own day, so the figures of past days stay right when
+      late arrivals come in.
+    - A status change (resolve, reopen, wait) does not touch the rollup: it counts messages, not conversations.
+    - A conversation moved to another department keeps its earlier messages counted where they arrived; later
+      messages count under the new department.
+
+    ``rebuild_topic_counts`` recomputes it from the messages (with the conversations' current departments)."""
+
+    day = models.DateField()
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="+")
+    department_key = models.IntegerField(default=0, help_text=_("Department id, 0 when none."))
+    term = models.CharField(max_length=40)
+    messages = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "account", "department_key", "term"],
+                                               name="topicday_unique")]
+        indexes = [models.Index(fields=["day", "term"], name="topicday_day_term")]
+
+    def __str__(self):
+        return f"{self.term} on {self.day}: {self.messages}"
 
 
 class RoutingDecision(models.Model):

@@ -11,7 +11,7 @@ from accounts.models import Department
 from security.permissions import active_department_ids
 from socialops.text import is_number
 
-from .models import Conversation, ConversationSeen, Reply, SavedReply
+from .models import Conversation, ConversationSeen, ConversationTag, Message, Reply, SavedReply
 from .permissions import can_approve_reply, can_view_all
 
 
@@ -40,9 +40,75 @@ class InboxFilters:
     assigned_to_me: bool = False
     unassigned: bool = False
     department: int | None = None
+    # The reputation report's drill-down (inbox.forms.DrilldownFilterForm); ranges are half-open [from, to).
+    opened_from: datetime | None = None
+    opened_to: datetime | None = None
+    arrived_from: datetime | None = None   # with arrived_to, msg_sentiment and outside_hours: one inbound message
+    arrived_to: datetime | None = None
+    msg_sentiment: str = ""
+    outside_hours: bool = False
+    tag: str = ""                           # a tag's name, any case
+    influencer: bool = False
+    sensitive: bool = False
+    first_response: str = ""                # answered, late, on_time or unanswered
+    resolved: bool | None = None
+    breached: bool = False                  # as strategy.metrics counts breaches
+    accounts: tuple[int, ...] = ()          # any of these channels (a brand's)
+
+
+def _inbound_message_matching(f: InboxFilters) -> Exists | None:
+    """One inbound message of the conversation meets every message condition
+    at once (arrived in the range, with the sentiment, outside service hours)."""
+    conditions = {}
+    if f.arrived_from:
+        conditions["sent_at__gte"] = f.arrived_from
+    if f.arrived_to:
+        conditions["sent_at__lt"] = f.arrived_to
+    if f.msg_sentiment:
+        conditions["sentiment"] = f.msg_sentiment
+    if f.outside_hours:
+        conditions["outside_service_hours"] = True
+    if not conditions:
+        return None
+    return Exists(Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.INBOUND,
+                                         **conditions))
+
+
+def _report_filters(qs: QuerySet[Conversation], f: InboxFilters) -> QuerySet[Conversation]:
+    if f.opened_from:
+        qs = qs.filter(opened_at__gte=f.opened_from)
+    if f.opened_to:
+        qs = qs.filter(opened_at__lt=f.opened_to)
+    inbound = _inbound_message_matching(f)
+    if inbound is not None:
+        qs = qs.filter(inbound)
+    if f.tag:
+        qs = qs.filter(Exists(ConversationTag.objects.filter(conversation=OuterRef("pk"),
+                                                             tag__name__iexact=f.tag)))
+    if f.influencer:
+        qs = qs.filter(is_influencer=True)
+    if f.sensitive:
+        qs = qs.filter(is_sensitive=True)
+    # As strategy.metrics.sla_attainment counts them: late and on time are answered ones.
+    if f.first_response == "late":
+        qs = qs.filter(first_response_at__isnull=False, first_response_breached=True)
+    elif f.first_response == "on_time":
+        qs = qs.filter(first_response_at__isnull=False, first_response_breached=False)
+    elif f.first_response == "answered":
+        qs = qs.filter(first_response_at__isnull=False)
+    elif f.first_response == "unanswered":
+        qs = qs.filter(first_response_at__isnull=True)
+    if f.resolved is not None:
+        qs = qs.filter(resolved_at__isnull=not f.resolved)
+    if f.breached:
+        qs = qs.filter(Q(sla_breached=True) | Q(first_response_breached=True))
+    if f.accounts:
+        qs = qs.filter(account_id__in=f.accounts)
+    return qs
 
 
 def filter_conversations(qs: QuerySet[Conversation], f: InboxFilters, user) -> QuerySet[Conversation]:
+    """``qs`` (already what ``user`` may see) narrowed by every filter of ``f``, combined with AND."""
     if f.status == "open" or not f.status:
         qs = qs.filter(status__in=Conversation.OPEN_STATUSES)
     elif f.status != "all":
@@ -63,7 +129,7 @@ def filter_conversations(qs: QuerySet[Conversation], f: InboxFilters, user) -> Q
         qs = qs.filter(assignee=user)
     if f.unassigned:
         qs = qs.filter(assignee__isnull=True)
-    return qs
+    return _report_filters(qs, f)
 
 
 def _seen_since_last_message(user):

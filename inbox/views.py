@@ -7,7 +7,7 @@ a refused form comes back as a 400 with the reason next to the field."""
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -22,6 +22,7 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Department, User
@@ -33,6 +34,7 @@ from . import services
 from .customer import customer_panel
 from .display import Clock, channel_time_zone, duration, sla_clock
 from .forms import (
+    DRILLDOWN_FIELDS,
     AssignForm,
     BulkActionForm,
     InboxFilterForm,
@@ -46,9 +48,11 @@ from .forms import (
     StatusForm,
     TagForm,
     TagRemoveForm,
+    drilldown_active,
+    drilldown_filters,
 )
 from .limits import reply_limit
-from .models import Conversation, ConversationTag, Intent, Reply
+from .models import Conversation, ConversationTag, Intent, Reply, Sentiment
 from .permissions import can_approve_reply, can_view_conversation, reply_mode
 from .polls import signed_in_poll
 from .selectors import (
@@ -118,7 +122,99 @@ def _filters(form: InboxFilterForm) -> InboxFilters:
         assigned_to_me=bool(data.get("mine")) or queue == "mine",
         unassigned=bool(data.get("unassigned")) or queue == "unassigned",
         department=department.pk if department else (int(queue) if is_number(queue) else None),
+        **drilldown_filters(data),
     )
+
+
+def _day(moment: datetime) -> str:
+    return date_format(moment, "j M Y")
+
+
+def _local_range(start: datetime | None, end: datetime | None) -> str:
+    """A half-open range [start, end) in the viewer's time zone, in plain
+    words: whole days as "1–30 Nov 2026", other instants with their time."""
+    start = timezone.localtime(start) if start else None
+    end = timezone.localtime(end) if end else None
+    midnight = all(m is None or (m.hour, m.minute, m.second, m.microsecond) == (0, 0, 0, 0) for m in (start, end))
+    if not midnight:
+        def moment(m):
+            return date_format(m, "j M Y H:i")
+        if start and end:
+            return f"{moment(start)} – {moment(end)}"
+        return _("from %(when)s") % {"when": moment(start)} if start else _("before %(when)s") % {"when": moment(end)}
+    if start and not end:
+        return _("from %(day)s") % {"day": _day(start)}
+    last = timezone.localtime(end - timedelta(microseconds=1))
+    if not start:
+        return _("until %(day)s") % {"day": _day(last)}
+    if start.date() >= last.date():
+        return _day(start)
+    if (start.year, start.month) == (last.year, last.month):
+        return f"{start.day}–{_day(last)}"
+    if start.year == last.year:
+        return f"{date_format(start, 'j M')} – {_day(last)}"
+    return f"{_day(start)} – {_day(last)}"
+
+
+def _channel_label(account) -> str:
+    platform = account.get_platform_display() + (" " + _("sandbox") if account.sandbox else "")
+    return f"{account.display_name or account.handle} ({platform})"
+
+
+def _report_banner(form: InboxFilterForm) -> list[str]:
+    """What the report's drill-down link filtered on, in plain words, or
+    nothing when no filter of the report's own is on. Reads only what the
+    form already loaded (no query)."""
+    if not form.is_valid() or not drilldown_active(form.cleaned_data):
+        return []
+    data = form.cleaned_data
+    parts = []
+    if data.get("opened_from") or data.get("opened_to"):
+        parts.append(_("opened %(range)s") % {"range": _local_range(data.get("opened_from"), data.get("opened_to"))})
+    message = []
+    if data.get("msg_sentiment"):
+        message.append(_("a %(sentiment)s message") % {
+            "sentiment": str(Sentiment(data["msg_sentiment"]).label).lower()})
+    else:
+        message.append(_("a customer message"))
+    if data.get("arrived_from") or data.get("arrived_to"):
+        message.append(_("arrived %(range)s") % {"range": _local_range(data.get("arrived_from"),
+                                                                        data.get("arrived_to"))})
+    if data.get("outside_hours"):
+        message.append(_("outside service hours"))
+    if len(message) > 1 or data.get("msg_sentiment"):
+        parts.append(" ".join(message))
+    if data.get("status") == "open":
+        parts.append(_("still open"))
+    elif data.get("status") not in (None, "", "all"):
+        parts.append(_("status %(status)s") % {"status": str(Conversation.Status(data["status"]).label).lower()})
+    if data.get("account"):
+        parts.append(_("channel %(channel)s") % {"channel": _channel_label(data["account"])})
+    if data.get("department"):
+        parts.append(_("department %(name)s") % {"name": data["department"].name})
+    if data.get("intent"):
+        parts.append(_("intent %(intent)s") % {"intent": str(Intent(data["intent"]).label).lower()})
+    if data.get("tag"):
+        parts.append(_("tag “%(tag)s”") % {"tag": data["tag"].strip()})
+    if data.get("influencer"):
+        parts.append(_("influencers"))
+    if data.get("sensitive"):
+        parts.append(_("sensitive"))
+    if data.get("overdue"):
+        parts.append(_("overdue"))
+    if data.get("breached"):
+        parts.append(_("SLA breached"))
+    if data.get("accounts"):
+        count = len(data["accounts"])
+        parts.append(ngettext("%(n)s channel", "%(n)s channels", count) % {"n": count})
+    first_response = {"answered": _("answered"), "late": _("late first response"),
+                      "on_time": _("first response on time"),
+                      "unanswered": _("not answered yet")}
+    if data.get("first_response"):
+        parts.append(first_response[data["first_response"]])
+    if data.get("resolved") is not None:
+        parts.append(_("resolved") if data["resolved"] else _("not resolved"))
+    return parts
 
 
 def _list_query(form: InboxFilterForm, exclude=("after",)) -> str:
@@ -196,6 +292,9 @@ def _list_context(request, form: InboxFilterForm, current: Conversation | None =
         "live_url": f"{reverse('inbox:live')}?{live_query}" if live_query else reverse("inbox:live"),
         "live_etag": live_etag, "live_on": not form.errors,
         "bulk_form": BulkActionForm(user=user), "bulk_next": here, "bulk_max": MAX_BULK,
+        "report_filters": _report_banner(form),
+        # The report's filters ride along when the filter panel is applied again (their fields are hidden).
+        "drilldown_params": [(k, v) for k, v in QueryDict(query).items() if k in DRILLDOWN_FIELDS],
     }
 
 

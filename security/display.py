@@ -126,6 +126,10 @@ ACTION_SENTENCES = {
     "strategy.spend_added": L("Recorded a spend of %(amount)s %(currency)s on %(target)s."),
     "strategy.decision_added": L("Recorded the decision %(title)s on %(target)s."),
     "strategy.reviewed": L("Reviewed %(target)s; next review on %(next_review_on)s."),
+    "strategy.digest_sent": L("Emailed the weekly reputation digest to %(user)s (week of %(week_of)s)."),
+    "strategy.digest_failed": L("The weekly reputation digest to %(user)s (week of %(week_of)s) failed: %(error)s."),
+    "strategy.digest_retried": L("Sent the weekly reputation digest to %(user)s again (week of %(week_of)s)."),
+    "strategy.digest_preference_changed": L("Changed when they get the weekly reputation digest: %(changes)s."),
     # conversations
     "conversation.assigned": L("Assigned %(target)s to %(assignee)s."),
     "conversation.taken_over": L("Took over %(target)s from %(previous)s."),

@@ -40,5 +40,6 @@ urlpatterns = [
     path("inbox/", include("inbox.urls_webhooks")),
     path("inbox/", include("inbox.urls")),
     path("strategy/", include("strategy.urls")),
+    path("", include("strategy.urls_digest")),
     path("", include("accounts.urls")),
 ]

@@ -15,6 +15,11 @@ class StrategyConfig(AppConfig):
 
         post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="strategy-schedules")
         navigation.register(_("Strategy"), "strategy:register", order=20, visible=can_read_register)
+        navigation.register(_("Reports"), "strategy:report", order=25, visible=can_read_register)
+        from socialops import dashboard
+
+        dashboard.register("reputation-report", "strategy/panel_report.html", order=5, context=_report_panel,
+                           visible=_reads_reports_first)
 
         from accounts import demo_hooks
 
@@ -22,6 +27,21 @@ class StrategyConfig(AppConfig):
 
         if load_demo_strategy not in demo_hooks.SEEDERS:
             demo_hooks.SEEDERS.append(load_demo_strategy)
+
+
+def _reads_reports_first(user) -> bool:
+    """Executives, admins and social media managers find the report on their home page."""
+    from accounts.roles import Role
+    from accounts.selectors import user_roles
+
+    return bool(user_roles(user) & {Role.EXECUTIVE, Role.ADMIN, Role.SOCIAL_MEDIA_MANAGER})
+
+
+def _report_panel(user) -> dict:
+    from .reports import report_scopes_for
+
+    scopes = report_scopes_for(user)
+    return {"scope_label": scopes[0].label if scopes else ""}
 
 
 def _ensure_schedules(sender, **kwargs):

@@ -12,7 +12,7 @@ stays on record with its author when they leave."""
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -307,3 +307,79 @@ class StrategyReview(models.Model):
 
     def __str__(self):
         return f"Review of {self.strategy} on {self.reviewed_at:%Y-%m-%d}"
+
+
+# --- the executives' weekly reputation digest ---------------------------------------------
+
+class DigestPreference(models.Model):
+    """When a person's weekly reputation digest goes out, in their own time
+    zone (``User.time_zone``). No row means the default: Monday 08:00, on."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    DEFAULT_WEEKDAY = Weekday.MONDAY
+    DEFAULT_HOUR = 8
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="digest_preference")
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices, default=DEFAULT_WEEKDAY)
+    hour = models.PositiveSmallIntegerField(_("hour"), default=DEFAULT_HOUR,
+                                            validators=[MinValueValidator(0), MaxValueValidator(23)])
+    enabled = models.BooleanField(_("send me the weekly digest"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="digestpreference_weekday_range"),
+            models.CheckConstraint(condition=Q(hour__lte=23), name="digestpreference_hour_range"),
+        ]
+
+    def __str__(self):
+        return f"Digest of {self.user}: {self.get_weekday_display()} {self.hour:02d}:00"
+
+
+class DigestDelivery(models.Model):
+    """One person's digest for one week. ``(user, week_of)`` is the
+    idempotency key: whatever runs twice, a person gets one digest a week.
+    A worker claims a row with a conditional update and holds it under a
+    lease (``lease_until``); a failure waits ``next_attempt_at`` and is
+    tried again until its attempts are used up, then stays failed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Not sent")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="digest_deliveries")
+    week_of = models.DateField(help_text=_("The local date the digest was scheduled for."))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = _("digest deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week_of"], name="digestdelivery_one_per_week"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="digestdelivery_due",
+                         condition=Q(status__in=["pending", "sending", "failed"])),
+            models.Index(fields=["-created_at"], name="digestdelivery_recent"),
+        ]
+
+    def __str__(self):
+        return f"Digest for {self.user}, week of {self.week_of}"

@@ -1,12 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import views, views_digest, views_reports
 
 app_name = "strategy"
 
 urlpatterns = [
     path("", views.register_page, name="register"),
     path("new/", views.strategy_new, name="new"),
+    path("reports/", views_reports.report_page, name="report"),
+    path("reports/pdf/", views_reports.report_pdf, name="report-pdf"),
+    path("reports/csv/<slug:table>/", views_reports.report_csv, name="report-csv"),
     path("brands/", views.brands_page, name="brands"),
     path("brands/new/", views.brand_new, name="brand-new"),
     path("brands/<int:pk>/edit/", views.brand_edit, name="brand-edit"),
@@ -26,4 +29,7 @@ urlpatterns = [
     path("<int:pk>/review/", views.review_complete, name="review"),
     path("<int:pk>/history/", views.history, name="history"),
     path("<int:pk>/compare/", views.compare, name="compare"),
+    # The weekly reputation digest: the admins' list of deliveries (each person's own choice is /me/digest/).
+    path("reports/deliveries/", views_digest.deliveries, name="digest-deliveries"),
+    path("reports/deliveries/<int:pk>/retry/", views_digest.delivery_retry, name="digest-retry"),
 ]

@@ -28,6 +28,14 @@ from socialops.api import CursorPagination
 from socialops.parsers import JSONParser
 
 from .. import services
+from ..forms import (
+    FIRST_RESPONSE_CHOICES,
+    DrilldownFilterForm,
+    FlagField,
+    InstantField,
+    YesNoField,
+    drilldown_filters,
+)
 from ..ingest import IngestResult, ItemError, ingest_messages
 from ..models import (
     Conversation,
@@ -161,7 +169,34 @@ class StrictBooleanFilter(filters.BooleanFilter):
         super().__init__(*args, **kwargs)
 
 
+class InstantFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 instant with its offset, read as the inbox page reads it."""
+
+    field_class = InstantField
+
+
+class FlagFilter(filters.BooleanFilter):
+    """1 (or true) turns the filter on; absent or 0 leaves it off, as on the inbox page."""
+
+    field_class = FlagField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
+
+
+class YesNoFilter(filters.BooleanFilter):
+    """1 (or true) for yes, 0 (or false) for no, absent for either."""
+
+    field_class = YesNoField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
+
+
 STATUS_FILTER_CHOICES = [
+    ("all", "All: every status (the same as leaving it out)"),
     (Conversation.Status.NEW, Conversation.Status.NEW.label),
     (Conversation.Status.OPEN, "Open: new, open or waiting"),
     (Conversation.Status.WAITING, Conversation.Status.WAITING.label),
@@ -184,10 +219,33 @@ class ConversationFilter(filters.FilterSet):
     overdue = StrictBooleanFilter(help_text="true: only conversations whose SLA is breached.")
     assigned_to_me = StrictBooleanFilter(help_text="true: only conversations assigned to the caller.")
     unassigned = StrictBooleanFilter(help_text="true: only conversations nobody is assigned to.")
+    # The reputation report's drill-down: the inbox page's fields and checks (inbox.forms.DrilldownFilterForm).
+    opened_from = InstantFilter(help_text="Opened at or after this ISO 8601 instant with its offset, "
+                                          "e.g. 2026-11-01T00:00:00+01:00.")
+    opened_to = InstantFilter(help_text="Opened before this instant (the range is half-open).")
+    arrived_from = InstantFilter(help_text="Has a customer message that arrived at or after this instant; "
+                                           "with arrived_to, msg_sentiment and outside_hours it is the same "
+                                           "message.")
+    arrived_to = InstantFilter(help_text="Has a customer message that arrived before this instant.")
+    msg_sentiment = filters.ChoiceFilter(choices=Sentiment.choices,
+                                         help_text="Has a customer message with this sentiment.")
+    outside_hours = FlagFilter(help_text="1: has a customer message that arrived outside the channel's "
+                                         "service hours.")
+    tag = filters.CharFilter(max_length=60, help_text="Tagged with this tag's name (any case).")
+    influencer = FlagFilter(help_text="1: influencers only.")
+    sensitive = FlagFilter(help_text="1: sensitive conversations only.")
+    first_response = filters.ChoiceFilter(
+        choices=FIRST_RESPONSE_CHOICES,
+        help_text="late: answered after the first-response target; on_time: answered within it; "
+                  "unanswered: no first response yet.")
+    resolved = YesNoFilter(help_text="1: resolved; 0: not resolved.")
+    breached = FlagFilter(help_text="1: an SLA target was missed (first response late, or a target passed).")
+    accounts = filters.CharFilter(max_length=600, help_text="Comma-separated channel ids: any of them.")
 
     class Meta:
         model = Conversation
         fields = []
+        form = DrilldownFilterForm
 
     def filter_queryset(self, queryset):
         data = self.form.cleaned_data
@@ -201,6 +259,7 @@ class ConversationFilter(filters.FilterSet):
             overdue=bool(data.get("overdue")),
             assigned_to_me=bool(data.get("assigned_to_me")),
             unassigned=bool(data.get("unassigned")),
+            **drilldown_filters(data),
         )
         return filter_conversations(queryset, wanted, self.request.user)
 

@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import reports, views
 
 router = SimpleRouter()
 router.register("brands", views.BrandViewSet, basename="brand")
@@ -15,4 +16,4 @@ router.register("spend", views.SpendViewSet, basename="spend")
 router.register("decisions", views.DecisionViewSet, basename="decision")
 router.register("kpis", views.KpiCatalogue, basename="kpi")
 
-urlpatterns = [*router.urls]
+urlpatterns = [path("reports/", reports.ReportView.as_view(), name="reputation-report"), *router.urls]

@@ -4,67 +4,15 @@ only service time; a conversation with no response; an empty period; the
 same figures on SQLite and PostgreSQL (the suite runs on both)."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 
-from accounts.roles import Role
-from inbox import services as inbox_services
-from inbox.ingest import ingest_messages
-from inbox.models import Conversation, Message, ServicePeriod, ServiceWindow, TriageSettings
-from inbox.services import replies
-from security import services as security_services
+from inbox.models import Conversation
 from strategy import metrics
-from tests.accounts.factories import DepartmentFactory
 from tests.security.factories import SocialAccountFactory
+from tests.strategy.conftest import MADRID, answered, at, opened, resolved
 
-MADRID = ZoneInfo("Europe/Madrid")
-
-
-def at(day, hour, minute=0):
-    return datetime(2026, 10, day, hour, minute, tzinfo=MADRID)
-
-
-@pytest.fixture
-def channel(db, make_member, admin_user):
-    """Madrid, business hours with a lunch break (09-13, 14-18), Spanish holidays (Monday 12 October)."""
-    service = DepartmentFactory(name="Customer service", slug="customer-service")
-    triage = TriageSettings.current()
-    triage.default_department = service
-    triage.save()
-    account = SocialAccountFactory(platform="mastodon", handle="@acme_madrid", sandbox=True)
-    account.departments.add(service)
-    window = ServiceWindow.objects.create(account=account, time_zone="Europe/Madrid", holiday_country="ES")
-    for weekday in range(5):
-        ServicePeriod.objects.create(window=window, weekday=weekday, opens_minute=9 * 60, closes_minute=13 * 60)
-        ServicePeriod.objects.create(window=window, weekday=weekday, opens_minute=14 * 60, closes_minute=18 * 60)
-    agent = make_member(Role.DEPARTMENT_REPRESENTATIVE, department=service, username="rita")
-    security_services.grant_create(actor=admin_user, account=account, capability="reply", user=agent, reason="agent",
-                                   reauthenticated_at=timezone.now())
-    return {"account": account, "agent": agent, "service": service}
-
-
-def opened(account, n, when, text="What are your opening hours?", sentiment_text=None):
-    ingest_messages(account=account, source="test", items=[{
-        "platform_message_id": f"m{n}", "text": sentiment_text or text, "sent_at": when.isoformat(),
-        "thread_id": f"t{n}", "author": {"id": f"c{n}", "handle": f"@customer{n}"}}])
-    return Message.objects.get(account=account, platform_message_id=f"m{n}").conversation
-
-
-def answered(conversation, agent, when, monkeypatch, capture):
-    """A reply through the real path (submit, the send task, the sandbox platform) at ``when``."""
-    class Clock:  # the reply service's clock only: rights and memberships still read the real time
-        now = staticmethod(lambda: when)
-
-        def __getattr__(self, name):
-            return getattr(timezone, name)
-
-    monkeypatch.setattr(replies, "timezone", Clock())
-    with capture(execute=True):
-        inbox_services.reply_submit(actor=agent, conversation=conversation, body="Thanks, we're on it.")
-    monkeypatch.undo()
-    return Conversation.objects.get(pk=conversation.pk)
+__all__ = ["answered", "at", "opened"]  # also read by the browser journey
 
 
 @pytest.fixture
@@ -140,22 +88,6 @@ def test_percentile_matches_percentile_cont_on_every_database(channel):
     assert metrics.percentile(qs, "first_response_service_minutes", 0.0) == pytest.approx(1.0)
     assert metrics.percentile(qs, "first_response_service_minutes", 1.0) == pytest.approx(9.0)
     assert metrics.percentile(qs.none(), "first_response_service_minutes", 0.5) is None
-
-
-def resolved(conversation, agent, when, monkeypatch):
-    """Resolved through the inbox's own status service at ``when``."""
-    from inbox.services import conversations
-
-    class Clock:
-        now = staticmethod(lambda: when)
-
-        def __getattr__(self, name):
-            return getattr(timezone, name)
-
-    monkeypatch.setattr(conversations, "timezone", Clock())
-    inbox_services.conversation_set_status(actor=agent, conversation=conversation, status="resolved", confirm=True)
-    monkeypatch.undo()
-    return Conversation.objects.get(pk=conversation.pk)
 
 
 @pytest.mark.django_db

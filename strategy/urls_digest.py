@@ -1,0 +1,9 @@
+"""The personal digest settings, beside the other personal pages under /me/."""
+
+from django.urls import path
+
+from . import views_digest
+
+urlpatterns = [
+    path("me/digest/", views_digest.digest_settings, name="digest-settings"),
+]

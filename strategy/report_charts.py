@@ -16,21 +16,26 @@ def _day_labels(rows) -> list[str]:
 def charts_for(report) -> dict:
     days = report.tables["days"].rows
     labels = _day_labels(days)
+    weekly = report.series.get("per") == "week"
     out = {
         "volume": charts.line_chart(
-            title=_("Inbound messages per day"),
-            description=_("Messages from customers on each day of %(period)s; the table below lists the values.")
+            title=_("Inbound messages per week") if weekly else _("Inbound messages per day"),
+            description=(_("Messages from customers in each week of %(period)s; the table below lists the values.")
+                         if weekly else
+                         _("Messages from customers on each day of %(period)s; the table below lists the values."))
             % {"period": report.request.period_label},
             x_labels=labels, series=[(_("Messages"), [r["messages"] for r in days])], y_title=_("messages")),
         "sentiment_trend": charts.line_chart(
             title=_("Sentiment over time"),
-            description=_("Share of positive, neutral and negative messages on each day, in percent."),
+            description=_("Share of positive, neutral and negative messages in each week, in percent.") if weekly
+            else _("Share of positive, neutral and negative messages on each day, in percent."),
             x_labels=labels, percent=True,
             series=[(_("Positive"), [r["positive"] for r in days]), (_("Neutral"), [r["neutral"] for r in days]),
                     (_("Negative"), [r["negative"] for r in days])]),
         "sentiment_bars": charts.stacked_bar_chart(
-            title=_("Sentiment mix per day"),
-            description=_("Each day's messages split into positive, neutral and negative, in percent."),
+            title=_("Sentiment mix per week") if weekly else _("Sentiment mix per day"),
+            description=_("Each week's messages split into positive, neutral and negative, in percent.") if weekly
+            else _("Each day's messages split into positive, neutral and negative, in percent."),
             x_labels=labels, percent=True,
             series=[(_("Positive"), [r["positive"] for r in days]), (_("Neutral"), [r["neutral"] for r in days]),
                     (_("Negative"), [r["negative"] for r in days])]),

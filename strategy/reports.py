@@ -37,6 +37,7 @@ from .models import Brand, Objective, Strategy
 from .progress import objective_figures
 
 PRESETS = {"7d": 7, "30d": 30, "90d": 90}
+WEEKLY_AFTER = 92  # days: longer periods are shown a week per row and per chart point
 MAX_CUSTOM_DAYS = 731  # two years, a leap day included
 EARLIEST_DAY = date(2000, 1, 1)  # inbox.ingest refuses messages sent before 2000
 
@@ -133,7 +134,9 @@ def _parse_scope(user, value: str) -> ReportScope:
     kind, _sep, ident = value.partition(":")
     models = {"brand": Brand, "account": SocialAccount, "department": Department}
     if value == "organisation" or kind in models and ident.isascii() and ident.isdigit() and len(ident) < 12:
-        if value != "organisation" and not models[kind].objects.filter(pk=int(ident)).exists():
+        # Only someone who may see every scope learns that an id does not exist; others get the same 403 either way.
+        if (value != "organisation" and sees_everything(user)
+                and not models[kind].objects.filter(pk=int(ident)).exists()):
             raise ReportInputError("scope", _("There is no %(kind)s with id %(id)s.") % {"kind": kind, "id": ident})
         raise ReportInputError("scope", _("You may not see the report for this scope."), status=403)
     raise ReportInputError("scope", _("Unknown scope: use organisation, brand:<id>, account:<id> or "
@@ -233,9 +236,16 @@ def parse_request(user, params: Mapping[str, str], *, now: datetime | None = Non
         end = min(end, now)
     span = (last - first).days + 1
     prior_first = first - timedelta(days=span)
-    period = metrics.Period(start, end, prior_start=_midnight(prior_first, tz))
+    prior_start = _midnight(prior_first, tz)
+    if end < _midnight(last + timedelta(days=1), tz):
+        # To date: the previous period is as long as the part of today that has passed, not whole days more.
+        prior_start = start - (end - start)
+        prior_first = prior_start.astimezone(tz).date()
+    period = metrics.Period(start, end, prior_start=prior_start)
     scope = _parse_scope(user, (params.get("scope") or "").strip())
-    kept = [(k, (params.get(k) or "").strip()) for k in ("period", "month", "start", "end")]
+    # Only what the period uses travels on (the form sends every field).
+    used = {"month": ("period", "month"), "custom": ("period", "start", "end")}.get(preset, ("period",))
+    kept = [(k, (params.get(k) or "").strip()) for k in used]
     kept = [(k, v) for k, v in kept if v] + [("scope", scope.key)]
     return ReportRequest(
         period=period, previous=period.previous(), period_label=label,
@@ -354,6 +364,11 @@ class _Links:
             pairs = [p for p in pairs if p[0] != "status"]
         return self._url(pairs + [(k, str(v)) for k, v in filters.items()])
 
+    def arrived_between(self, first: date, last: date, tz) -> str:
+        """Conversations with a message that arrived on the local days ``first`` to ``last``."""
+        return self._url(self.common + [("arrived_from", _midnight(first, tz).isoformat()),
+                                        ("arrived_to", _midnight(last + timedelta(days=1), tz).isoformat())])
+
     def arrived_in(self, *, day: date | None = None, tz=None, **filters) -> str:
         pairs = self.common
         if day is not None:
@@ -402,24 +417,39 @@ def build_report(user, request: ReportRequest, *, now: datetime | None = None) -
         "outside_hours", _("Arrived outside service hours"), cur["outside"], prev["outside"], better="none",
         url=links.arrived_in(outside_hours=1))
 
-    daily = {d: defaultdict(int) for d in request.days}
+    # A day per row (and per point in the charts) up to WEEKLY_AFTER days; beyond, a week per row (from
+    # Monday, the first and last weeks cut by the period), so a two-year report stays readable and quick to draw.
+    weekly = len(request.days) > WEEKLY_AFTER
+    buckets: dict[date, dict] = {}
+    bucket_end: dict[date, date] = {}
+    for day in request.days:
+        key = max(day - timedelta(days=day.weekday()), request.days[0]) if weekly else day
+        buckets.setdefault(key, defaultdict(int))
+        bucket_end[key] = day
     for row in by_day:
-        if row["current"] and row["day"] in daily:
-            daily[row["day"]][row["sentiment"]] += row["n"]
-            daily[row["day"]]["all"] += row["n"]
+        day = row["day"]
+        if not row["current"] or not request.days[0] <= day <= request.days[-1]:
+            continue
+        key = max(day - timedelta(days=day.weekday()), request.days[0]) if weekly else day
+        buckets[key][row["sentiment"]] += row["n"]
+        buckets[key]["all"] += row["n"]
     day_rows = []
-    for day, counts in daily.items():
+    for day, counts in buckets.items():
+        link = links.arrived_between(day, bucket_end[day], request.tz)
         day_rows.append({
             "day": day, "messages": counts["all"],
             "positive": _share(counts[Sentiment.POSITIVE], counts["all"]),
             "neutral": _share(counts[Sentiment.NEUTRAL], counts["all"]),
             "negative": _share(counts[Sentiment.NEGATIVE], counts["all"]),
-            "links": {"messages": links.arrived_in(day=day, tz=request.tz)} if counts["all"] else {},
+            "links": {"messages": link} if counts["all"] else {},
         })
-    report.tables["days"] = Table("days", _("Inbound messages and sentiment per day"), [
-        Column("day", _("Day"), "date"), Column("messages", _("Messages"), "int"),
+    title = _("Inbound messages and sentiment per week") if weekly else _(
+        "Inbound messages and sentiment per day")
+    report.tables["days"] = Table("days", title, [
+        Column("day", _("Week from") if weekly else _("Day"), "date"), Column("messages", _("Messages"), "int"),
         Column("positive", _("Positive"), "pct"), Column("neutral", _("Neutral"), "pct"),
         Column("negative", _("Negative"), "pct")], day_rows, collapse=len(day_rows) > 14)
+    report.series["per"] = "week" if weekly else "day"
 
     channel_counts: dict[int, dict] = defaultdict(lambda: {True: defaultdict(int), False: defaultdict(int)})
     intent_messages: dict[tuple, dict] = defaultdict(lambda: {True: 0, False: 0})

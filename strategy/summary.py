@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from inbox.models import Intent
 
@@ -74,12 +75,14 @@ def _rise_driver(report) -> str | None:
     from, when one combination explains at least half of it."""
     counts = report.facts.get("negative_by_channel_intent") or {}
     growth = {key: both[True] - both[False] for key, both in counts.items()}
-    rise = sum(v for v in growth.values() if v > 0)
-    if rise <= 0:
+    # The net rise in negative messages: a share of the negative messages can rise while their number falls,
+    # and then no combination "explains the increase".
+    rise = sum(growth.values())
+    if rise <= 0 or not growth:
         return None
     (account_id, intent), top = max(growth.items(), key=lambda kv: (kv[1], -kv[0][0]))
     share = 100 * top / rise
-    if share < 50:
+    if not 50 <= share <= 100:
         return None
     report.facts["negative_driver"] = {"account_id": account_id, "intent": intent, "share": share,
                                        "messages": top, "rise": rise}
@@ -97,7 +100,8 @@ def _first_response(report) -> str | None:
     figure = report.figures["first_response_median"]
     if figure.current is None:
         return None
-    if figure.previous is None or round(figure.current) == round(figure.previous):
+    # Compared as they read: "2.2-hour" against "2.2 hours" is no change.
+    if figure.previous is None or minutes(figure.current) == minutes(figure.previous):
         return _("First responses inside service hours took a %(m)s median.") % {"m": minutes(figure.current)}
     verb = _("improved") if figure.current < figure.previous else _("slowed")
     return _("First responses inside service hours %(verb)s to a %(m)s median (%(p)s before).") % {
@@ -115,7 +119,9 @@ def _sla(report) -> str | None:
     if breaches:
         rows = [r for r in report.tables["sla_departments"].rows if r["breaches"]]
         worst = max(rows, key=lambda r: (r["breaches"], str(r["name"]))) if rows else None
-        if worst is not None:
+        if worst is not None and len(report.tables["sla_departments"].rows) == 1:
+            sentence += ngettext("; %(n)s breach", "; %(n)s breaches", breaches) % {"n": breaches}
+        elif worst is not None:
             sentence += _("; %(n)s breaches, %(w)s of them in %(dept)s") % {
                 "n": breaches, "w": worst["breaches"], "dept": worst["name"]}
     return sentence + "."
@@ -127,7 +133,8 @@ def _complaints(report) -> str | None:
         return None
     resolved = report.figures["complaints_resolved"].current
     still_open = report.figures["complaints_open"].current
-    sentence = _("%(o)s complaints opened, %(r)s resolved") % {"o": count(opened), "r": count(resolved)}
+    sentence = ngettext("%(o)s complaint opened, %(r)s resolved", "%(o)s complaints opened, %(r)s resolved",
+                        opened) % {"o": count(opened), "r": count(resolved)}
     oldest = report.facts.get("oldest_open_complaint_days")
     if still_open:
         sentence += _("; %(n)s still open") % {"n": still_open}
@@ -144,8 +151,9 @@ def _coverage(report) -> str | None:
     rows = sorted(report.tables["channels"].rows, key=lambda r: (-r["outside"], r["channel"]))
     sentence = _("%(n)s messages (%(s)s) arrived while their channel was outside its service hours") % {
         "n": count(figure.current), "s": pct(100 * figure.current / volume)}
-    if rows and rows[0]["outside"]:
-        sentence += _(", most on %(channel)s (%(m)s)") % {"channel": rows[0]["channel"], "m": rows[0]["outside"]}
+    if rows and 2 * rows[0]["outside"] > figure.current:  # "most" only when it is more than half
+        sentence += _(", most on %(channel)s (%(m)s)") % {"channel": rows[0]["channel"],
+                                                          "m": count(rows[0]["outside"])}
     return sentence + "."
 
 

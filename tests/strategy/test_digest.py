@@ -4,8 +4,9 @@ changes), who gets it (executives who did not opt out), that a week's digest
 goes out once whatever runs twice, and what happens when a send fails or a
 worker dies mid-send.
 
-The dates are in 2027 so the members made by the factories (who joined the
-day before the test runs) hold their role at those moments."""
+The dates are in 2027 (fixed weekdays and daylight-saving changes); every
+membership made here starts in 2020 (``_members_since_2020``), so the people
+hold their roles at those moments whatever day the suite runs."""
 
 import smtplib
 import threading
@@ -32,6 +33,24 @@ FAKE_PDF = b"%PDF-1.7 digest test"
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _members_since_2020():
+    """The factories start a membership yesterday; the 2027 moments below
+    would fall before it once the real date passes them."""
+    from django.db.models.signals import pre_save
+
+    def backdate(sender, instance, **kwargs):
+        if instance.started_at is None or instance.started_at > LONG_AGO:
+            instance.started_at = LONG_AGO
+
+    pre_save.connect(backdate, sender=Membership, dispatch_uid="digest-tests-backdate")
+    yield
+    pre_save.disconnect(sender=Membership, dispatch_uid="digest-tests-backdate")
 
 
 @pytest.fixture

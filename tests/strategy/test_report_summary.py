@@ -92,17 +92,20 @@ def check(report, sentence: str) -> str:
         assert (m[1] == "improved") == (figure.current < figure.previous)
         return "response-" + m[1]
     if m := re.fullmatch(r"(\d+)% of conversations were answered within their SLA target(?: \((\d+)% before\))?"
-                         r"(?:; (\d+) breaches, (\d+) of them in (.+))?\.", sentence):
+                         r"(?:; (\d+) breach(?:es)?(?:, (\d+) of them in (.+))?)?\.", sentence):
         assert int(m[1]) == pct(f["sla_share"].current)
         if m[2]:
             assert int(m[2]) == pct(f["sla_share"].previous)
         if m[3]:
             assert int(m[3]) == f["breaches"].current
             rows = report.tables["sla_departments"].rows
+            if not m[4]:  # one department only: no "of them in"
+                assert len(rows) == 1
+                return "sla"
             worst = [r for r in rows if r["name"] == m[5]]
             assert worst and worst[0]["breaches"] == int(m[4]) == max(r["breaches"] for r in rows)
         return "sla"
-    if m := re.fullmatch(r"(\d+) complaints opened, (\d+) resolved(?:; (\d+) still open(?:, the oldest for (\d+) "
+    if m := re.fullmatch(r"(\d+) complaints? opened, (\d+) resolved(?:; (\d+) still open(?:, the oldest for (\d+) "
                          r"days)?)?\.", sentence):
         assert (int(m[1]), int(m[2])) == (f["complaints_opened"].current, f["complaints_resolved"].current)
         if m[3]:

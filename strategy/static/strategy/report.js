@@ -6,9 +6,13 @@
   function field(id) { var el = document.getElementById(id); return el ? el.closest("p") : null; }
   function sync() {
     var month = field("id_month"), start = field("id_start"), end = field("id_end");
-    if (month) month.hidden = period.value !== "month";
-    if (start) start.hidden = period.value !== "custom";
-    if (end) end.hidden = period.value !== "custom";
+    // Hidden and disabled: a disabled input is not sent, so the report's URL carries only what it uses.
+    [[month, "month"], [start, "custom"], [end, "custom"]].forEach(function (pair) {
+      if (!pair[0]) return;
+      var off = period.value !== pair[1];
+      pair[0].hidden = off;
+      pair[0].querySelector("input").disabled = off;
+    });
   }
   period.addEventListener("change", sync);
   sync();

@@ -163,8 +163,8 @@ def _channel_label(account) -> str:
 
 def _report_banner(form: InboxFilterForm) -> list[str]:
     """What the report's drill-down link filtered on, in plain words, or
-    nothing when no filter of the report's own is on. Reads only what the
-    form already loaded (no query)."""
+    nothing when no filter of the report's own is on. Reads what the form
+    already loaded, and the names of up to three ``accounts`` (one query)."""
     if not form.is_valid() or not drilldown_active(form.cleaned_data):
         return []
     data = form.cleaned_data
@@ -206,7 +206,16 @@ def _report_banner(form: InboxFilterForm) -> list[str]:
         parts.append(_("SLA breached"))
     if data.get("accounts"):
         count = len(data["accounts"])
-        parts.append(ngettext("%(n)s channel", "%(n)s channels", count) % {"n": count})
+        if count <= 3:  # named, as the report names them (one small query, only with this filter)
+            from security.models import SocialAccount
+
+            names = [_channel_label(a) for a in SocialAccount.objects.filter(pk__in=data["accounts"])
+                     .order_by("display_name", "handle")]
+            if names:
+                parts.append(ngettext("channel %(names)s", "channels %(names)s", len(names))
+                             % {"names": ", ".join(names)})
+        else:
+            parts.append(ngettext("%(n)s channel", "%(n)s channels", count) % {"n": count})
     first_response = {"answered": _("answered"), "late": _("late first response"),
                       "on_time": _("first response on time"),
                       "unanswered": _("not answered yet")}

@@ -343,8 +343,10 @@ class _Links:
         self.base = reverse("inbox:list")
         scope = request.scope
         self.common = [("status", "all")]
+        # Channels always as ``accounts`` (a list the inbox checks against what the viewer may see, without
+        # refusing a channel that is not "theirs": a department's conversations can come from any channel).
         if scope.kind == "account":
-            self.common.append(("account", str(scope.id)))
+            self.common.append(("accounts", str(scope.id)))
         elif scope.kind == "brand":
             # A brand with no channel yet: "0" matches no conversation (an empty value would match all).
             self.common.append(("accounts", ",".join(str(a) for a in scope.account_ids) or "0"))
@@ -356,7 +358,8 @@ class _Links:
                         ("arrived_to", request.period.end.isoformat())]
 
     def _url(self, pairs) -> str:
-        return f"{self.base}?{urlencode(pairs)}"
+        # A later pair replaces an earlier one of the same name (a row's channel narrows the brand's channels).
+        return f"{self.base}?{urlencode(list(dict(pairs).items()))}"
 
     def opened_in(self, **filters) -> str:
         pairs = self.common + self.opened
@@ -470,8 +473,8 @@ def build_report(user, request: ReportRequest, *, now: datetime | None = None) -
             "change": Figure("", "", c["all"], p["all"]).change,
             "negative": _share(c[Sentiment.NEGATIVE], c["all"]), "outside": c["outside"],
             "outside_share": _share(c["outside"], c["all"]),
-            "links": {"messages": links.arrived_in(account=account_id),
-                      "outside": links.arrived_in(account=account_id, outside_hours=1)},
+            "links": {"messages": links.arrived_in(accounts=account_id),
+                      "outside": links.arrived_in(accounts=account_id, outside_hours=1)},
         })
     channel_rows.sort(key=lambda r: (-r["messages"], r["channel"].lower()))
     report.tables["channels"] = Table("channels", _("Inbound messages per channel"), [
@@ -589,7 +592,7 @@ def build_report(user, request: ReportRequest, *, now: datetime | None = None) -
     report.tables["sla_channels"] = Table(
         "sla_channels", _("Response and SLA per channel"), [Column("name", _("Channel"))] + sla_columns[1:],
         sla_rows(by_account, account_percentiles,
-                 lambda k: _account_label(accounts[k]) if k in accounts else str(k), "account"),
+                 lambda k: _account_label(accounts[k]) if k in accounts else str(k), "accounts"),
         empty=_("No conversations opened in this period."))
     report.tables["sla_intents"] = Table(
         "sla_intents", _("Answered within each SLA target (per intent)"),

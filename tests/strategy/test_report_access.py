@@ -10,6 +10,7 @@ import re
 import pytest
 from django.utils.html import escape
 
+from inbox.models import Conversation
 from strategy.models import Brand
 from strategy.reports import build_report, parse_request, report_scopes_for
 from tests.security.factories import SocialAccountFactory
@@ -287,3 +288,24 @@ def test_the_report_endpoint_is_in_the_openapi_schema(api_for, october):
     operation = yaml.safe_load(response.content)["paths"]["/api/reports/"]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"period", "month", "start", "end", "scope"}
     assert "200" in operation["responses"]
+
+
+@pytest.mark.django_db
+def test_a_representative_follows_every_link_of_their_report_even_for_a_channel_not_theirs(october, client_for):
+    """A department's conversations can come from a channel the department is
+    not linked to (routing sends them there): its row's links open the list
+    (no "select a valid choice" refusal) with exactly that department's part."""
+    w = october
+    moved = w["c"][1]  # on channel A (Customer service's); moved to Returns, whose people hold no right on A
+    Conversation.objects.filter(pk=moved.pk).update(department=w["returns"])
+    report = build_report(w["lena"], parse_request(w["lena"], OCTOBER))
+    channel_a = [r for r in report.tables["channels"].rows if r["account_id"] == w["a"].pk]
+    assert channel_a, "channel A's messages to Returns are in Lena's report"
+    lena = client_for(w["lena"])
+    assert listed(lena.get(channel_a[0]["links"]["messages"])) == [moved.pk]
+    returns_ids = {w["c"][n].pk for n in (8, 9, 10)} | {moved.pk}
+    for table in report.tables.values():
+        for row in table.rows:
+            for url in (row.get("links") or {}).values():
+                if url and url.startswith("/inbox/"):
+                    assert set(listed(lena.get(url))) <= returns_ids, (table.key, url)

@@ -35,6 +35,7 @@ from security.permissions import active_department_ids
 from . import kpis, metrics
 from .models import Brand, Objective, Strategy
 from .progress import objective_figures
+from .templatetags.report_tags import minutes_text
 
 PRESETS = {"7d": 7, "30d": 30, "90d": 90}
 WEEKLY_AFTER = 92  # days: longer periods are shown a week per row and per chart point
@@ -615,7 +616,7 @@ def build_report(user, request: ReportRequest, *, now: datetime | None = None) -
          "influencer": r["influencer"], "sensitive": r["sensitive"], "median": r["median"]} for r in handler_rows],
         empty=_("No influencer or sensitive conversations in this period."),
         note=_("Median first response: influencer %(i)s, sensitive %(s)s (service minutes).") % {
-            "i": _fmt_minutes(special["influencer"]), "s": _fmt_minutes(special["sensitive"])})
+            "i": minutes_text(special["influencer"]), "s": minutes_text(special["sensitive"])})
 
     # --- tags and topics ------------------------------------------------------------------------
     tag_counts: dict[str, dict] = defaultdict(lambda: {True: 0, False: 0})
@@ -687,14 +688,3 @@ def _objectives_table(request: ReportRequest, now: datetime) -> Table:
         Column("current", _("Now"), "number"), Column("target", _("Target"), "number"),
         Column("progress_label", _("Status"), "status"), Column("deadline", _("Deadline"), "date")], rows,
         empty=_("No active objective in this scope."))
-
-
-def _fmt_minutes(value) -> str:
-    if value is None:
-        return "–"
-    value = float(value)
-    if value < 120:
-        return _("%(n)s min") % {"n": round(value)}
-    if value < 48 * 60:
-        return _("%(n)s h") % {"n": round(value / 60, 1)}
-    return _("%(n)s days") % {"n": round(value / 1440, 1)}

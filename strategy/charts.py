@@ -437,6 +437,16 @@ def _finish(chart, *, title: str, description: str, kind: str, names: list[str],
 # --- the three charts ------------------------------------------------------
 
 
+def _draw(chart_class, config: dict, cleaned, *, title, description, kind: str, labels: list[str]) -> SafeString:
+    """The chart of ``chart_class`` with every series added, finished into accessible inline SVG."""
+    chart = chart_class(**config)
+    for name, values in cleaned:
+        chart.add(name, values)
+    return _finish(chart, title=str(title), description=str(description), kind=kind,
+                   names=[n for n, _ in cleaned], values=[v for _, v in cleaned], labels=labels,
+                   formatter=config["value_formatter"])
+
+
 def line_chart(*, title: str, description: str, x_labels: Sequence[str], series: Series, y_title: str = "",
                percent: bool = False) -> SafeString:
     """Lines over time (volume per day, sentiment shares). ``None`` is a gap in the line, not a zero."""
@@ -453,12 +463,7 @@ def line_chart(*, title: str, description: str, x_labels: Sequence[str], series:
         "y_title": str(y_title) or None,
         "x_labels": labels,
     })
-    chart = pygal.Line(**config)
-    for name, values in cleaned:
-        chart.add(name, values)
-    return _finish(chart, title=str(title), description=str(description), kind="line",
-                   names=[n for n, _ in cleaned], values=[v for _, v in cleaned], labels=labels,
-                   formatter=config["value_formatter"])
+    return _draw(pygal.Line, config, cleaned, title=title, description=description, kind="line", labels=labels)
 
 
 def stacked_bar_chart(*, title: str, description: str, x_labels: Sequence[str], series: Series,
@@ -470,12 +475,8 @@ def stacked_bar_chart(*, title: str, description: str, x_labels: Sequence[str], 
                      largest=_largest(cleaned, stacked=True))
     config.update(_sparse_major_labels(labels))
     config.update({"x_labels": labels})
-    chart = pygal.StackedBar(**config)
-    for name, values in cleaned:
-        chart.add(name, values)
-    return _finish(chart, title=str(title), description=str(description), kind="vertical",
-                   names=[n for n, _ in cleaned], values=[v for _, v in cleaned], labels=labels,
-                   formatter=config["value_formatter"])
+    return _draw(pygal.StackedBar, config, cleaned, title=title, description=description, kind="vertical",
+                 labels=labels)
 
 
 def horizontal_bar_chart(*, title: str, description: str, labels: Sequence[str], series: Series,
@@ -498,9 +499,5 @@ def horizontal_bar_chart(*, title: str, description: str, labels: Sequence[str],
         "print_values_position": "top",
         "height": max(HEIGHT // 2, 70 + 34 * max(len(names), 1) * max(len(cleaned), 1) ** 0.5),
     })
-    chart = pygal.HorizontalBar(**config)
-    for name, values in cleaned:
-        chart.add(name, values)
-    return _finish(chart, title=str(title), description=str(description),
-                   kind="horizontal", names=[n for n, _ in cleaned], values=[v for _, v in cleaned], labels=names,
-                   formatter=config["value_formatter"])
+    return _draw(pygal.HorizontalBar, config, cleaned, title=title, description=description, kind="horizontal",
+                 labels=names)

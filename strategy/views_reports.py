@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from socialops.text import spreadsheet_safe
 
 from .report_charts import charts_for
-from .reports import PRESETS, ReportInputError, build_report, parse_request, report_scopes_for
+from .reports import PRESETS, ReportInputError, build_report, parse_request, report_scopes_for, viewer_tz
 from .templatetags.report_tags import value_text
 
 NAV = {"nav_current": "strategy:report"}
@@ -29,15 +29,9 @@ def _form_context(request, error: ReportInputError | None = None) -> dict:
     scopes = report_scopes_for(request.user)
     if not scopes:
         raise PermissionDenied
-    today = timezone.localtime(timezone.now(), _tz(request.user)).date()
+    today = timezone.localtime(timezone.now(), viewer_tz(request.user)).date()
     return {**NAV, "scopes": scopes, "presets": list(PRESETS), "params": request.GET, "error": error,
             "today": today.isoformat(), "this_month": today.strftime("%Y-%m")}
-
-
-def _tz(user):
-    from .reports import viewer_tz
-
-    return viewer_tz(user)
 
 
 def _refused(request, error: ReportInputError):

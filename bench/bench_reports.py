@@ -275,8 +275,14 @@ def fill_report_data(now, account_ids: list[int]) -> dict:
         cursor.execute("SELECT count(DISTINCT term) FROM inbox_topicday")
         distinct_terms = cursor.fetchone()[0]
         log(f"{topic_rows} TopicDay rows, {distinct_terms} distinct terms")
+        # The organisation-wide topic rollup, as ingest keeps it: TopicDay added up over channels and departments.
+        cursor.execute("INSERT INTO inbox_topicdaytotal (day, term, messages) "
+                       "SELECT day, term, sum(messages) FROM inbox_topicday GROUP BY 1, 2")
+        total_rows = cursor.rowcount
+        log(f"{total_rows} TopicDayTotal rows")
         cursor.execute("VACUUM ANALYZE inbox_conversationtag")
         cursor.execute("VACUUM ANALYZE inbox_topicday")
+        cursor.execute("VACUUM ANALYZE inbox_topicdaytotal")
         cursor.execute("SELECT count(*) FILTER (WHERE direction = 'in'), "
                        "count(*) FILTER (WHERE outside_service_hours), avg(length(text)) "
                        "FILTER (WHERE direction = 'in') FROM inbox_message")
@@ -285,7 +291,8 @@ def fill_report_data(now, account_ids: list[int]) -> dict:
         "characters on average")
     return {"conversations": conversations, "messages": messages, "inbound": inbound,
             "outside_service_hours": outside_count, "avg_text_chars": round(float(text_length)),
-            "conversation_tags": tagged, "topicday_rows": topic_rows, "distinct_terms": distinct_terms}
+            "conversation_tags": tagged, "topicday_rows": topic_rows, "topicdaytotal_rows": total_rows,
+            "distinct_terms": distinct_terms}
 
 
 def check_topics(cursor, sample: int = 300) -> None:

@@ -420,6 +420,26 @@ class TopicDay(models.Model):
         return f"{self.term} on {self.day}: {self.messages}"
 
 
+class TopicDayTotal(models.Model):
+    """TopicDay added up over every channel and department: how many inbound messages used a term on a day
+    (``settings.TIME_ZONE``), for reports of the whole organisation, which would otherwise add up a row per
+    channel, department and term (a quarter of the rows to read at a million messages).
+
+    Written by ingest in the same upsert and transaction as TopicDay, so the two always agree (a late message
+    counts on its own day in both; status changes and department moves touch neither).
+    ``rebuild_topic_counts`` recomputes it from TopicDay."""
+
+    day = models.DateField()
+    term = models.CharField(max_length=40)
+    messages = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "term"], name="topicdaytotal_unique")]
+
+    def __str__(self):
+        return f"{self.term} on {self.day}: {self.messages} (all channels)"
+
+
 class RoutingDecision(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="routing_decisions")
     rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -126,28 +126,39 @@ def topic_counts(messages: Iterable[tuple[int, int | None, datetime, str, str]])
 
 
 def add_topic_counts(counts: Counter) -> None:
-    """Adds ``counts`` to the TopicDay rollup: one INSERT ... ON CONFLICT DO UPDATE (PostgreSQL and SQLite)
-    per chunk of rows, never one query per message. Runs in the caller's transaction."""
-    from .models import TopicDay
+    """Adds ``counts`` to the TopicDay rollup and their sums over channels and departments to TopicDayTotal:
+    one INSERT ... ON CONFLICT DO UPDATE (PostgreSQL and SQLite) per chunk of rows, never one query per
+    message. Runs in the caller's transaction."""
+    from .models import TopicDay, TopicDayTotal
 
     if not counts:
         return
-    connection = connections[router.db_for_write(TopicDay)]
+    totals: Counter = Counter()
+    for (day, _account_id, _department_key, term), number in counts.items():
+        totals[(day, term)] += number
+    _add(TopicDay, ("day", "account_id", "department_key", "term"), counts)
+    # Every channel's ingest adds to the same total rows: in a fixed order, so two writers never deadlock.
+    _add(TopicDayTotal, ("day", "term"), totals)
+
+
+def _add(model, keys: tuple[str, ...], counts: Counter) -> None:
+    """``messages += n`` for each ``key -> n`` of ``counts``, inserting the rows that are missing."""
+    connection = connections[router.db_for_write(model)]
     qn = connection.ops.quote_name
-    table = qn(TopicDay._meta.db_table)
-    columns = ("day", "account_id", "department_key", "term", "messages")
+    table = qn(model._meta.db_table)
+    columns = (*keys, "messages")
     max_params = connection.features.max_query_params or 5000
     chunk = max(1, min(1000, max_params // len(columns)))
     rows = sorted(counts.items())  # a fixed order: two writers meet the rows in the same order
+    # Only quoted identifiers and placeholders are formatted in; every value is a parameter.
+    names, key_names, count = ", ".join(qn(c) for c in columns), ", ".join(qn(c) for c in keys), qn("messages")
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
-        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(part))
-        # Only quoted identifiers and placeholders are formatted in; every value is a parameter.
-        names, keys, count = ", ".join(qn(c) for c in columns), ", ".join(qn(c) for c in columns[:4]), qn("messages")
-        sql = (f"INSERT INTO {table} ({names}) VALUES {values} "  # noqa: S608
-               f"ON CONFLICT ({keys}) DO UPDATE SET {count} = {table}.{count} + EXCLUDED.{count}")
+        sql = (f"INSERT INTO {table} ({names}) VALUES {', '.join([placeholders] * len(part))} "  # noqa: S608
+               f"ON CONFLICT ({key_names}) DO UPDATE SET {count} = {table}.{count} + EXCLUDED.{count}")
         params: list = []
-        for (day, account_id, department_key, term), number in part:
-            params.extend((connection.ops.adapt_datefield_value(day), account_id, department_key, term, number))
+        for key, number in part:
+            params.extend((connection.ops.adapt_datefield_value(key[0]), *key[1:], number))
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

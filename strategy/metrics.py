@@ -42,7 +42,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from inbox.models import Conversation, ConversationTag, Intent, Message, Sentiment, TopicDay
+from inbox.models import Conversation, ConversationTag, Intent, Message, Sentiment, TopicDay, TopicDayTotal
 
 # --- scope and period ---------------------------------------------------------------------
 
@@ -320,7 +320,7 @@ def tags_grouped(scope: Scope, period: Period) -> list[dict]:
 
 def topic_growth(scope: Scope, period: Period, *, totals: tuple[int, int], limit: int = 8) -> list[dict]:
     """The terms whose share of inbound messages grew most against the
-    previous period (``inbox.TopicDay``, counted per day in the
+    previous period (``inbox.TopicDay``, or ``TopicDayTotal`` for the whole organisation; counted per day in the
     organisation's time zone, so the period is read as whole local days).
     ``totals`` is (current, previous) inbound messages. Rows of ``term``,
     ``current``, ``previous`` (messages) ordered by the growth of the share."""
@@ -331,11 +331,15 @@ def topic_growth(scope: Scope, period: Period, *, totals: tuple[int, int], limit
     prev_day = period.previous().start.astimezone(org_tz).date()
     # The last day the period touches (an end at midnight belongs to the day before): as many days as before.
     end_day = (period.end - timedelta(microseconds=1)).astimezone(org_tz).date()
-    rows = TopicDay.objects.filter(day__gte=prev_day, day__lte=end_day)
-    if scope.account_ids is not None:
-        rows = rows.filter(account_id__in=scope.account_ids)
-    if scope.department_id is not None:
-        rows = rows.filter(department_key=scope.department_id)
+    if scope.account_ids is None and scope.department_id is None:
+        # The whole organisation: the rollup already added up over channels and departments (a quarter of the rows).
+        rows = TopicDayTotal.objects.filter(day__gte=prev_day, day__lte=end_day)
+    else:
+        rows = TopicDay.objects.filter(day__gte=prev_day, day__lte=end_day)
+        if scope.account_ids is not None:
+            rows = rows.filter(account_id__in=scope.account_ids)
+        if scope.department_id is not None:
+            rows = rows.filter(department_key=scope.department_id)
     growth = (ExpressionWrapper(F("cur") * 1.0 / (current_total or 1), output_field=FloatField())
               - ExpressionWrapper(F("prev") * 1.0 / (previous_total or 1), output_field=FloatField()))
     return list(

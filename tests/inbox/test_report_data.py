@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from inbox.ingest import ingest_messages
-from inbox.models import Conversation, Message, ServicePeriod, ServiceWindow, TopicDay
+from inbox.models import Conversation, Message, ServicePeriod, ServiceWindow, TopicDay, TopicDayTotal
 from inbox.services import conversation_set_status
 from inbox.topics import terms_of
 from tests.accounts.factories import DepartmentFactory
@@ -42,6 +42,18 @@ def outside(pmid: str) -> bool:
 
 def rollup() -> dict[tuple, int]:
     return {(row.day, row.account_id, row.department_key, row.term): row.messages for row in TopicDay.objects.all()}
+
+
+def totals() -> dict[tuple, int]:
+    return {(row.day, row.term): row.messages for row in TopicDayTotal.objects.all()}
+
+
+def summed(rows: dict[tuple, int]) -> dict[tuple, int]:
+    """TopicDay rows added up over channels and departments: what TopicDayTotal must hold."""
+    result: dict[tuple, int] = {}
+    for (day, _account, _department, term), n in rows.items():
+        result[(day, term)] = result.get((day, term), 0) + n
+    return result
 
 
 # --- outside service hours ----------------------------------------------------------------------------------------
@@ -168,6 +180,7 @@ def test_a_duplicate_ingest_does_not_count_twice(account):
     assert again.duplicates == 2 and again.created == 1
     assert TopicDay.objects.get(term="refund").messages == 3
     assert TopicDay.objects.get(term="missing").messages == 1
+    assert TopicDayTotal.objects.get(term="refund").messages == 3
 
 
 @pytest.mark.django_db
@@ -179,6 +192,12 @@ def test_a_late_message_counts_on_the_day_it_was_sent(account):
     ])
     counts = dict(TopicDay.objects.filter(term="invoice").values_list("day", "messages"))
     assert counts == {date(2026, 11, 20): 1, date(2026, 11, 29): 2}
+    # The organisation-wide total moves with it, and adds up another channel's messages of the same day.
+    ingest_messages(account=SocialAccountFactory(), items=[
+        item("x", "Invoice missing", sent_at="2026-11-20T09:00:00Z", author="d")])
+    assert dict(TopicDayTotal.objects.filter(term="invoice").values_list("day", "messages")) == {
+        date(2026, 11, 20): 2, date(2026, 11, 29): 2}
+    assert totals() == summed(rollup())
 
 
 @pytest.mark.django_db
@@ -195,9 +214,9 @@ def test_status_changes_and_department_moves_leave_earlier_counts_where_they_arr
     conversation = Conversation.objects.get()
     arrived_in = conversation.department_id or 0
     assert arrived_in != sales.pk
-    before = rollup()
+    before, before_totals = rollup(), totals()
     conversation_set_status(actor=admin_user, conversation=conversation, status="resolved")
-    assert rollup() == before
+    assert rollup() == before and totals() == before_totals
 
     Conversation.objects.filter(pk=conversation.pk).update(department=sales)
     ingest_messages(account=account, items=[item("2", "Discount question again", sent_at=timezone.now().isoformat(),
@@ -205,6 +224,7 @@ def test_status_changes_and_department_moves_leave_earlier_counts_where_they_arr
     assert Conversation.objects.get().status == Conversation.Status.OPEN  # reopened by the new message
     assert dict(TopicDay.objects.filter(term="discount").values_list("department_key", "messages")) == {
         arrived_in: 1, sales.pk: 1}
+    assert totals() == summed(rollup())
 
 
 @pytest.mark.django_db
@@ -217,19 +237,27 @@ def test_rebuild_gives_the_same_rows_as_ingest(account):
     ])
     ingest_messages(account=other, items=[item("1", "Delivery late again", sent_at="2026-11-15T10:00:00Z"),
                                           item("old", "Delivery late last year", sent_at="2025-06-01T10:00:00Z")])
-    expected = rollup()
-    assert len(expected) > 10
+    expected, expected_totals = rollup(), totals()
+    assert len(expected) > 10 and expected_totals == summed(expected)
+    assert expected_totals[(date(2026, 11, 15), "delivery")] == 1 and expected_totals[(date(2026, 11, 29), "late")] == 1
 
     TopicDay.objects.all().delete()
+    TopicDayTotal.objects.all().delete()
     TopicDay.objects.create(day=date(2026, 11, 20), account=account, term="stale", messages=7)
+    TopicDayTotal.objects.create(day=date(2024, 1, 1), term="stale", messages=7)
     call_command("rebuild_topic_counts", "--days", "7", stdout=StringIO())
     assert rollup() == expected
+    assert totals() == expected_totals
 
     # From a date on: earlier rows are kept as they are, later ones recomputed.
     TopicDay.objects.filter(day__gte=date(2026, 11, 15)).update(messages=99)
     TopicDay.objects.create(day=date(2026, 11, 20), account=other, term="stale", messages=7)
+    TopicDayTotal.objects.filter(day__gte=date(2026, 11, 15)).update(messages=99)
+    TopicDayTotal.objects.filter(day__lt=date(2026, 11, 15)).update(messages=5)
     call_command("rebuild_topic_counts", "--since", "2026-11-15", stdout=StringIO())
     assert rollup() == expected
+    # Totals from the date on are recomputed; earlier ones are left as they were.
+    assert totals() == {key: (n if key[0] >= date(2026, 11, 15) else 5) for key, n in expected_totals.items()}
 
 
 @pytest.mark.django_db

@@ -32,6 +32,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.roles import Role
 from inbox.models import Conversation, Message
+from security.models import SocialAccount
 from strategy import metrics
 from strategy.reports import build_report, parse_request
 from tests.strategy.conftest import NOW, OCTOBER, at, opened
@@ -148,6 +149,12 @@ def test_intents_tags_topics_and_complaint_ages(october):
     assert {r["term"] for r in topics} >= {"order", "terrible", "arrived"}
     assert all((r["messages"], round(r["share"], 2), round(r["previous_share"], 2)) == (4, 40.0, 33.33)
                for r in topics)
+    # The whole organisation reads the rollup added up over channels (TopicDayTotal); naming every channel reads
+    # the per-channel rows (TopicDay): the same topics.
+    every_channel = metrics.Scope(account_ids=tuple(SocialAccount.objects.values_list("pk", flat=True)))
+    period = report.request.period
+    assert metrics.topic_growth(every_channel, period, totals=(10, 3)) == metrics.topic_growth(
+        metrics.Scope(), period, totals=(10, 3)) != []
     # Open complaints at Friday 30 October 12:00: c10 (2 days), c8 (3.6 days), c4 (15.7 days).
     ages = [r["complaints"] for r in report.tables["complaint_age"].rows]
     assert ages == [0, 1, 1, 1]

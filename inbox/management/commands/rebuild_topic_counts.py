@@ -1,4 +1,4 @@
-"""Rebuilds the TopicDay rollup from the stored inbound messages.
+"""Rebuilds the TopicDay rollup from the stored inbound messages, then TopicDayTotal from TopicDay.
 
     python manage.py rebuild_topic_counts [--since YYYY-MM-DD] [--days 31]
 
@@ -7,6 +7,9 @@ settings.TIME_ZONE; without ``--since`` everything is rebuilt. Per channel and p
 in one transaction holding the channel's lock (the one ingest takes, so a batch arriving meanwhile waits and is
 counted once): the slice's rows are deleted and recomputed from its messages, read in chunks. Running it again
 gives the same rows.
+
+TopicDayTotal is then recomputed from TopicDay for the same days, a slice per transaction holding every
+channel's lock (in id order), so no ingest adds to the totals halfway through.
 
 A message counts under its conversation's current department (which department a message arrived in is not
 stored; ingest counts it there, so rows differ only for conversations moved since)."""
@@ -17,9 +20,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Sum
 
-from inbox.models import Message, TopicDay
+from inbox.models import Message, TopicDay, TopicDayTotal
 from inbox.topics import add_topic_counts, day_of, topic_counts
 from security.models import SocialAccount
 
@@ -86,7 +89,32 @@ def rebuild_topic_counts(*, since: date | None = None, days_per_slice: int = 31,
             totals["days"] += (end - start).days + 1
             totals["rows"] += len(counts)
             start = end + timedelta(days=1)
+    _rebuild_totals(since, days_per_slice)
     return totals
+
+
+def _rebuild_totals(since: date | None, days_per_slice: int) -> None:
+    """TopicDayTotal = TopicDay summed over channels and departments, for every day either holds (from ``since``)."""
+    spans = [qs.aggregate(first=Min("day"), last=Max("day"))
+             for qs in (TopicDay.objects.all(), TopicDayTotal.objects.all())]
+    firsts = [s["first"] for s in spans if s["first"]]
+    if not firsts:
+        return
+    start, last = min(firsts), max(s["last"] for s in spans if s["last"])
+    if since is not None:
+        start = max(start, since)
+    while start <= last:
+        end = min(start + timedelta(days=days_per_slice - 1), last)  # inclusive
+        with transaction.atomic():
+            # Every channel's lock, in id order: an ingest adding to these totals waits, and is counted once.
+            list(SocialAccount.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+            TopicDayTotal.objects.filter(day__gte=start, day__lte=end).delete()
+            sums = (TopicDay.objects.filter(day__gte=start, day__lte=end).order_by()
+                    .values("day", "term").annotate(n=Sum("messages")))
+            TopicDayTotal.objects.bulk_create(
+                [TopicDayTotal(day=row["day"], term=row["term"], messages=row["n"]) for row in sums if row["n"]],
+                batch_size=1000)
+        start = end + timedelta(days=1)
 
 
 def _counted(rows, totals: dict):

@@ -624,6 +624,8 @@ class ConnectorState(models.Model):
     consecutive_failures = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
+    max_characters = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("The longest post the instance takes, as it reported (Mastodon)."))
 
     def __str__(self):
         return f"Connector state of {self.account}"

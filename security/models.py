@@ -122,6 +122,9 @@ class PublishingGrant(models.Model):
     revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     revoke_reason = models.CharField(max_length=500, blank=True)
+    allows_own_posts = models.BooleanField(
+        default=False, help_text=_("Publish only: the holder may publish their own posts without a second "
+                                   "person's approval (off by default: four eyes)."))
 
     objects = PublishingGrantQuerySet.as_manager()
 

@@ -9,6 +9,7 @@ and any two moments of it can be compared field by field
 float. People are referenced with ``PROTECT``: a decision or an objective
 stays on record with its author when they leave."""
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -383,3 +384,197 @@ class DigestDelivery(models.Model):
 
     def __str__(self):
         return f"Digest for {self.user}, week of {self.week_of}"
+
+
+# --- the content calendar: posts, their review and their publishing ---------------------------------------------
+
+class Post(models.Model):
+    """A post for one or more social accounts: drafted by many, approved by someone other than its author
+    (four-eyes), published once per account by the publisher (``strategy.publishing``) or by hand.
+
+    Every change goes through ``strategy.services.posts``: the state machine, the rights on each target account
+    (``security`` grants: ``draft``, ``approve``, ``publish``), an audit event per transition.
+
+    ``version`` goes up whenever the approvals given so far stop counting: a change of text, targets, media or
+    sensitivity, or a check at publish time that failed (an approver lost their right). Approvals record the
+    version they approved; those of an older version are shown as outdated."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
+        APPROVED = "approved", _("Approved")
+        SCHEDULED = "scheduled", _("Scheduled")
+        PUBLISHING = "publishing", _("Publishing")
+        PUBLISHED = "published", _("Published")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", _("Public")
+        UNLISTED = "unlisted", _("Unlisted")
+        PRIVATE = "private", _("Followers only")
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts")
+    text = models.TextField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
+    accounts = models.ManyToManyField(SocialAccount, through="PostTarget", related_name="posts")
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True,
+                                 help_text=_("The author's time zone when the time was set: how it is shown."))
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts")
+    objective = models.ForeignKey(Objective, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts")
+    labels = models.JSONField(default=list, blank=True)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC,
+                                  help_text=_("Who sees it where the platform offers a choice (Mastodon)."))
+    marked_sensitive = models.BooleanField(default=False, help_text=_("Marked sensitive by its author."))
+    sensitive_categories = models.JSONField(default=list, blank=True,
+                                            help_text=_("Found by the inbox's sensitive-term rules."))
+    version = models.PositiveIntegerField(default=1)
+    review_reason = models.CharField(max_length=500, blank=True,
+                                     help_text=_("Why it was returned or sent back to review."))
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["scheduled_at", "id"]
+        indexes = [
+            models.Index(fields=["state", "scheduled_at"], name="post_state_time"),  # the publisher's due posts
+            models.Index(fields=["scheduled_at", "id"], name="post_time"),  # the calendar's month and week
+            models.Index(fields=["author", "state"], name="post_author_state"),
+            models.Index(fields=["campaign", "scheduled_at"], name="post_campaign_time"),
+        ]
+
+    def __str__(self):
+        text = " ".join(self.text.split())
+        return text[:60] + ("…" if len(text) > 60 else "")
+
+    @property
+    def is_sensitive(self) -> bool:
+        return self.marked_sensitive or bool(self.sensitive_categories)
+
+
+class PostTarget(models.Model):
+    """One account a post goes to, and how its publishing went there: each target is published exactly once,
+    under its own idempotency key (the key the platform sees), claimed with a lease so that two workers never
+    call the platform for it at the same time."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        PUBLISHING = "publishing", _("Publishing")
+        PUBLISHED = "published", _("Published")
+        FAILED = "failed", _("Failed")
+        BY_HAND = "by_hand", _("To publish by hand")
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="targets")
+    account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="post_targets")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    platform_id = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by_hand = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                          on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["post", "account"]
+        constraints = [models.UniqueConstraint(fields=["post", "account"], name="posttarget_unique")]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="posttarget_due"),
+                   models.Index(fields=["account", "state"], name="posttarget_account")]
+
+    def __str__(self):
+        return f"{self.post} on {self.account}"
+
+
+def post_media_path(instance, filename: str) -> str:
+    """A random name under the post's folder: the uploader's file name is never a path on our disk."""
+    extension = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}.get(
+        instance.content_type, "bin")
+    return f"posts/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
+class PostMedia(models.Model):
+    """An image of a post, stored through Django's storage API, with the alt text every platform shows."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="media")
+    file = models.FileField(upload_to=post_media_path, max_length=300)
+    alt_text = models.CharField(max_length=1500)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    original_name = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["post", "position", "id"]
+
+    def __str__(self):
+        return self.original_name or self.file.name
+
+
+class PostApproval(models.Model):
+    """Who approved which version of a post. ``with_right``: the approver held ``approve`` on every target then;
+    ``specialist``: the approver was on the specialist team or an executive (the second approval a sensitive
+    post needs)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="approvals")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="post_approvals")
+    version = models.PositiveIntegerField()
+    with_right = models.BooleanField(default=True)
+    specialist = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["post", "created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["post", "approver", "version"],
+                                               name="postapproval_once_per_version")]
+
+    def __str__(self):
+        return f"{self.approver} approved version {self.version} of {self.post}"
+
+
+class PostComment(models.Model):
+    """The review thread: comments, and the reasons a post was returned or sent back to review."""
+
+    class Kind(models.TextChoices):
+        COMMENT = "comment", _("Comment")
+        RETURNED = "returned", _("Returned")
+        SYSTEM = "system", _("Portal")
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COMMENT)
+    text = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["post", "created_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.post}"
+
+
+class CalendarFeed(models.Model):
+    """A person's secret iCalendar feed address. Only a hash of the token is kept; revoking ends it at once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Calendar feed of {self.user}"

@@ -7,6 +7,7 @@ from socialops.schedules import ensure_schedule
 REVIEW_REMINDERS_FUNC = "strategy.tasks.review_reminders_task"
 DIGEST_FUNC = "strategy.tasks.digest_task"
 DIGEST_SEND_FUNC = "strategy.tasks.digest_send_task"
+PUBLISH_DUE_FUNC = "strategy.tasks.publish_due_task"
 
 
 def review_reminders_task() -> dict:
@@ -35,6 +36,21 @@ def digest_send_task(delivery_id: int) -> str:
     return send_delivery(delivery_id)
 
 
+def publish_post_task(post_id: int) -> str:
+    """Publishes one post now if it is due (publish now, or a worker handed the post at its time)."""
+    from .publishing import publish_post
+
+    return publish_post(post_id)
+
+
+def publish_due_task() -> dict:
+    """The every-minute publisher sweep: every post whose time has come, every target nobody holds
+    (``strategy.publishing``)."""
+    from .publishing import publish_due
+
+    return publish_due()
+
+
 def ensure_schedules() -> None:
     """Review reminders hourly: a reminder goes out within the hour a review
     falls due, whatever the time zone; the service sends each reminder once.
@@ -45,3 +61,7 @@ def ensure_schedules() -> None:
     # zone (including those a quarter or half an hour off UTC); a failed send is retried by the same sweep.
     ensure_schedule(DIGEST_FUNC, {"name": "strategy: weekly reputation digest",
                                   "schedule_type": Schedule.MINUTES, "minutes": 15, "repeats": -1})
+    # Every minute: a scheduled post leaves within a minute of its time, and a post a worker dropped (killed,
+    # broker down) is picked up by the next sweep.
+    ensure_schedule(PUBLISH_DUE_FUNC, {"name": "strategy: publish due posts",
+                                       "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1})

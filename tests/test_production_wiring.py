@@ -95,7 +95,7 @@ def test_the_webhook_behind_the_tls_proxy_with_production_security_settings(hook
 
 INBOX_SCHEDULES = {inbox_tasks.POLL_ALL_FUNC, inbox_tasks.SLA_SWEEP_FUNC, inbox_tasks.RETRY_REPLIES_FUNC}
 SECURITY_SCHEDULES = {security_tasks.CHECKPOINT_FUNC, security_tasks.DIGEST_FUNC}
-STRATEGY_SCHEDULES = {strategy_tasks.REVIEW_REMINDERS_FUNC, strategy_tasks.DIGEST_FUNC}
+STRATEGY_SCHEDULES = {strategy_tasks.REVIEW_REMINDERS_FUNC, strategy_tasks.DIGEST_FUNC, strategy_tasks.PUBLISH_DUE_FUNC}
 
 
 @pytest.mark.django_db

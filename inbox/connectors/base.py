@@ -45,6 +45,14 @@ class FetchResult:
     error: ConnectorError | None = None
 
 
+@dataclass(frozen=True)
+class PublishResult:
+    """Where a published post is: the platform's id for it and its public address (empty when unknown)."""
+
+    platform_id: str
+    url: str = ""
+
+
 class Connector(Protocol):
     platform: str
 
@@ -55,7 +63,16 @@ class Connector(Protocol):
         The same idempotency key must never produce two posts."""
         ...
 
-    def publish(self, account, *, text: str, idempotency_key: str) -> str: ...
+    def publish(self, account, *, text: str, idempotency_key: str, media=(), visibility: str = "public",
+                ) -> PublishResult:
+        """Publishes a post (``media``: ``strategy.PostMedia`` rows, each with its file and alt text). The same
+        idempotency key must never produce two posts."""
+        ...
+
+    def find_published(self, account, *, idempotency_key: str, text: str) -> PublishResult | None:
+        """The post an earlier attempt with this key published, if the platform has it (asked before trying
+        again after an attempt whose outcome is unknown); None when it is not there."""
+        ...
 
 
 _registry: dict[str, Connector] = {}

@@ -49,7 +49,7 @@ from security.models import Credential, Platform
 from security.services import credential_for_connector
 from security.vault import CredentialDecryptError
 
-from .base import ConnectorError, FetchResult, register
+from .base import ConnectorError, FetchResult, PublishResult, register
 
 logger = logging.getLogger(__name__)
 
@@ -424,11 +424,49 @@ class MastodonConnector:
                             idempotency_key=str(idempotency_key))
         return str(status["id"])
 
-    def publish(self, account, *, text: str, idempotency_key: str) -> str:
+    def publish(self, account, *, text: str, idempotency_key: str, media=(), visibility: str = "public",
+                ) -> PublishResult:
+        """Uploads the images (with their alt text), then posts the status under the idempotency key: a second
+        call with the same key within the server's window returns the first status (Mastodon keeps keys for an
+        hour); ``find_published`` covers a retry after that."""
         client = self.client(account)
+        media_ids = []
+        for item in media:
+            with item.file.open("rb") as handle:
+                uploaded = self._call(client, "uploading an image", client.media_post, handle,
+                                      mime_type=item.content_type, description=item.alt_text or None,
+                                      file_name=f"image.{item.content_type.rsplit('/', 1)[-1]}")
+            media_ids.append(uploaded["id"])
         status = self._call(client, "publishing a post", client.status_post, text,
+                            media_ids=media_ids or None, visibility=visibility or None,
                             idempotency_key=str(idempotency_key))
-        return str(status["id"])
+        return PublishResult(str(status["id"]), _safe_url(status.get("url") or status.get("uri")))
+
+    def find_published(self, account, *, idempotency_key: str, text: str) -> PublishResult | None:
+        """Our account's newest statuses, for one with exactly this text: the post an earlier attempt made."""
+        client = self.client(account)
+        me = self._call(client, "reading the account", client.account_verify_credentials)
+        statuses = self._call(client, "reading recent posts", client.account_statuses, me["id"], limit=40)
+        wanted = " ".join(text.split())
+        for status in statuses or []:
+            if " ".join(html_to_text(status.get("content")).split()) == wanted:
+                return PublishResult(str(status["id"]), _safe_url(status.get("url") or status.get("uri")))
+        return None
+
+    def instance_max_characters(self, account) -> int | None:
+        """The longest status the account's instance takes, as it reports it (None when it does not say)."""
+        client = self.client(account)
+        instance = self._call(client, "reading the instance", client.instance)
+        try:
+            value = int(instance["configuration"]["statuses"]["max_characters"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return value if 0 < value <= 100_000 else None
+
+
+def _safe_url(value) -> str:
+    url = str(value or "")
+    return url if url.startswith(("https://", "http://")) and len(url) <= 500 else ""
 
 
 connector = MastodonConnector()

@@ -13,7 +13,7 @@ a sandbox channel are seeded or imported, so polling one succeeds quietly."""
 
 from django.db import IntegrityError, transaction
 
-from .base import SANDBOX, ConnectorError, FetchResult, register
+from .base import SANDBOX, ConnectorError, FetchResult, PublishResult, register
 
 MAX_KEY_LENGTH = 100  # SandboxPost.idempotency_key
 
@@ -32,10 +32,27 @@ class SandboxConnector:
         return self._record(account, kind=SandboxPost.Kind.REPLY, text=text, idempotency_key=idempotency_key,
                             in_reply_to=answered or "", thread_key=conversation.thread_key)
 
-    def publish(self, account, *, text: str, idempotency_key: str) -> str:
+    def publish(self, account, *, text: str, idempotency_key: str, media=(), visibility: str = "public",
+                ) -> PublishResult:
         from inbox.models import SandboxPost
 
-        return self._record(account, kind=SandboxPost.Kind.POST, text=text, idempotency_key=idempotency_key)
+        platform_id = self._record(account, kind=SandboxPost.Kind.POST, text=text, idempotency_key=idempotency_key)
+        return PublishResult(platform_id, self._url(account, platform_id))
+
+    def find_published(self, account, *, idempotency_key: str, text: str) -> PublishResult | None:
+        from inbox.models import SandboxPost
+
+        post = SandboxPost.objects.filter(idempotency_key=str(idempotency_key), account=account).first()
+        return PublishResult(post.platform_id, self._url(account, post.platform_id)) if post else None
+
+    @staticmethod
+    def _url(account, platform_id: str) -> str:
+        """The sandbox channel page, where the post shows as a customer would see it."""
+        from django.conf import settings
+        from django.urls import reverse
+
+        base = getattr(settings, "SOCIALOPS_BASE_URL", "").rstrip("/")
+        return f"{base}{reverse('inbox:sandbox', args=[account.pk])}#{platform_id}" if base else ""
 
     @staticmethod
     def _record(account, *, kind: str, text: str, idempotency_key: str, in_reply_to: str = "",

@@ -162,7 +162,7 @@ def _grant_holder_group(department: Department) -> Group:
 @transaction.atomic
 def grant_create(*, actor: User, account: SocialAccount, capability: str, reason: str,
                  user: User | None = None, department: Department | None = None,
-                 expires_at: datetime | None = None,
+                 expires_at: datetime | None = None, allows_own_posts: bool = False,
                  reauthenticated_at: datetime | None = None) -> PublishingGrant:
     """Grants ``capability`` on ``account`` to a person or (for draft) a
     department, on record.
@@ -215,6 +215,9 @@ def grant_create(*, actor: User, account: SocialAccount, capability: str, reason
                 "user": user, "days": settings.SOCIALOPS_TRAINING_VALIDITY_DAYS, "cap": capability.label}})
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": _("The expiry must be in the future.")})
+    if allows_own_posts and capability != Capability.PUBLISH:
+        raise ValidationError({"allows_own_posts": _(
+            "Only a publish right can allow publishing one's own posts without a second approval.")})
     if account.status == SocialAccount.Status.RETIRED:
         raise ValidationError({"account": _("This account is retired.")})
     if capability in REAUTH_REQUIRED:
@@ -240,7 +243,7 @@ def grant_create(*, actor: User, account: SocialAccount, capability: str, reason
 
     grant = PublishingGrant.objects.create(account=account, capability=capability, user=user,
                                            department=department, granted_by=actor, reason=reason,
-                                           expires_at=expires_at)
+                                           expires_at=expires_at, allows_own_posts=allows_own_posts)
     if user is not None:
         assign_perm(capability.perm, user, account)
     else:
@@ -248,7 +251,7 @@ def grant_create(*, actor: User, account: SocialAccount, capability: str, reason
     _audit(actor, "grant.create", grant, account=account,
            after={"capability": capability.value, "user": user.pk if user else None,
                   "department": department.pk if department else None, "reason": reason,
-                  "expires_at": _iso(expires_at)})
+                  "expires_at": _iso(expires_at), "allows_own_posts": allows_own_posts})
     return grant
 
 

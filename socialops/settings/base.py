@@ -148,6 +148,10 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Uploaded post images: stored through the storage API under var/media, never served as static files (the
+# portal streams them to people who may see the post: strategy.views_posts).
+MEDIA_ROOT = env.path("SOCIALOPS_MEDIA_ROOT", default=VAR_DIR / "media")
+MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

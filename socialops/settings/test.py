@@ -1,6 +1,9 @@
 """Tests: SQLite unless DATABASE_URL points at PostgreSQL, background work
 run synchronously, fast password hashing."""
 
+import tempfile
+from pathlib import Path
+
 from cryptography.fernet import Fernet
 
 from .base import *  # noqa: F403
@@ -15,6 +18,7 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True, "orm": "default"}
 Q_CLUSTER.pop("redis", None)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="socialops-test-media-"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

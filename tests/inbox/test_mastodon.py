@@ -446,8 +446,8 @@ def test_send_errors_become_connector_errors(account, fake):
 
 @pytest.mark.django_db
 def test_publish_posts_with_idempotency_key(account, fake):
-    platform_id = connector_for("mastodon").publish(account, text="Our new opening hours", idempotency_key="post-1")
-    assert platform_id == "900001"
+    result = connector_for("mastodon").publish(account, text="Our new opening hours", idempotency_key="post-1")
+    assert result.platform_id == "900001"
     assert fake.posted[0]["idempotency_key"] == "post-1"
     assert fake.posted[0]["form"]["status"] == "Our new opening hours"
     assert "in_reply_to_id" not in fake.posted[0]["form"]

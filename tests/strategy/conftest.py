@@ -195,3 +195,46 @@ def october(channel, make_member, admin_user, monkeypatch, django_capture_on_com
     return {"a": a, "b": b, "rita": rita, "lena": lena, "service": service, "returns": returns, "smm": smm,
             "brand": brand, "strategy": strategy, "executive": executive, "admin": admin_user,
             "c": {1: c1, 2: c2, 3: c3, 4: c4, 6: c6, 7: c7, 8: c8, 9: c9, 10: c10}, "p": {1: p1, 2: p2}}
+
+
+# --- the content calendar: a team with rights on two channels ---------------------------------------------------
+
+def grant(admin, account, capability, user, *, allows_own_posts=False):
+    """A right on record, as an admin grants it (with the training publish and approve need)."""
+    from tests.security.factories import TrainingRecordFactory
+
+    if capability in ("publish", "approve") and not user.training_records.exists():
+        TrainingRecordFactory(user=user, recorded_by=admin)
+    return security_services.grant_create(actor=admin, account=account, capability=capability, user=user,
+                                          reason="test", reauthenticated_at=timezone.now(),
+                                          allows_own_posts=allows_own_posts)
+
+
+@pytest.fixture
+def team(db, make_member, admin_user):
+    """Two sandbox channels (a Mastodon and an X account) and the people of the content calendar:
+
+    - ``author``: a marketing representative who may draft on both;
+    - ``approver``: a community manager with draft and approve on both;
+    - ``publisher``: a social media manager with draft, approve and publish on both;
+    - ``specialist``: the specialist team, draft only; ``executive``: no right on either;
+    - ``outsider``: a representative with no right at all."""
+    marketing = DepartmentFactory(name="Marketing", slug="marketing-posts")
+    mastodon = SocialAccountFactory(platform="mastodon", handle="@acme@example.social", display_name="Acme Mastodon",
+                                    sandbox=True)
+    x = SocialAccountFactory(platform="x", handle="@acme", display_name="Acme X", sandbox=True)
+    people = {
+        "author": make_member(Role.DEPARTMENT_REPRESENTATIVE, department=marketing, username="marta"),
+        "approver": make_member(Role.COMMUNITY_MANAGER, username="carl"),
+        "publisher": make_member(Role.SOCIAL_MEDIA_MANAGER, username="sofia-p"),
+        "specialist": make_member(Role.SPECIALIST, username="spec"),
+        "executive": make_member(Role.EXECUTIVE, username="exec"),
+        "outsider": make_member(Role.DEPARTMENT_REPRESENTATIVE, username="otto"),
+    }
+    for account in (mastodon, x):
+        for name in ("author", "approver", "publisher", "specialist"):
+            grant(admin_user, account, "draft", people[name])
+        for name in ("approver", "publisher"):
+            grant(admin_user, account, "approve", people[name])
+        grant(admin_user, account, "publish", people["publisher"])
+    return {"admin": admin_user, "mastodon": mastodon, "x": x, "accounts": [mastodon, x], **people}

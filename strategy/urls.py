@@ -1,12 +1,16 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import views, views_digest, views_reports
+from . import views, views_digest, views_feed, views_reports
 
 app_name = "strategy"
 
 urlpatterns = [
     path("", views.register_page, name="register"),
     path("new/", views.strategy_new, name="new"),
+    # The secret feed address first: nothing under calendar/ may shadow it.
+    path("calendar/feed/<str:token>.ics", views_feed.feed_ics, name="calendar-feed"),
+    path("calendar/", include("strategy.urls_calendar")),
+    path("posts/", include("strategy.urls_posts")),
     path("reports/", views_reports.report_page, name="report"),
     path("reports/pdf/", views_reports.report_pdf, name="report-pdf"),
     path("reports/csv/<slug:table>/", views_reports.report_csv, name="report-csv"),

@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from . import views_digest
+from . import views_digest, views_feed
 
 urlpatterns = [
     path("me/digest/", views_digest.digest_settings, name="digest-settings"),
+    path("me/calendar-feed/", views_feed.feed_settings, name="calendar-feed-settings"),
 ]

@@ -24,9 +24,11 @@ class StrategyConfig(AppConfig):
         from accounts import demo_hooks
 
         from .demo import load_demo_strategy
+        from .demo_posts import load_demo_posts
 
-        if load_demo_strategy not in demo_hooks.SEEDERS:
-            demo_hooks.SEEDERS.append(load_demo_strategy)
+        for seeder in (load_demo_strategy, load_demo_posts):  # posts belong to the strategy's campaign
+            if seeder not in demo_hooks.SEEDERS:
+                demo_hooks.SEEDERS.append(seeder)
 
 
 def _reads_reports_first(user) -> bool:

@@ -47,12 +47,11 @@ class SandboxConnector:
 
     @staticmethod
     def _url(account, platform_id: str) -> str:
-        """The sandbox channel page, where the post shows as a customer would see it."""
-        from django.conf import settings
+        """The sandbox channel page, where the post shows as a customer would see it (an address inside the
+        portal: the sandbox is not on the internet)."""
         from django.urls import reverse
 
-        base = getattr(settings, "SOCIALOPS_BASE_URL", "").rstrip("/")
-        return f"{base}{reverse('inbox:sandbox', args=[account.pk])}#{platform_id}" if base else ""
+        return f"{reverse('inbox:sandbox', args=[account.pk])}#{platform_id}"
 
     @staticmethod
     def _record(account, *, kind: str, text: str, idempotency_key: str, in_reply_to: str = "",

@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.models import Notification, User
 from inbox.models import ServiceWindow
@@ -139,3 +140,40 @@ def test_loading_again_changes_nothing(demo):
     load_demo_strategy(None, now=NOW)
     assert counts == (Brand.objects.count(), Strategy.objects.count(), Objective.objects.count(),
                       Notification.objects.filter(kind="strategy.budget").count()) == (2, 2, counts[2], 1)
+
+
+# --- the content calendar's demo posts -------------------------------------------------------------------------
+
+def test_the_demo_calendar_has_two_weeks_of_posts_in_every_state(demo):
+    from inbox.models import SandboxPost
+    from strategy.models import Post, PostTarget
+
+    states = set(Post.objects.values_list("state", flat=True))
+    assert states == {"draft", "in_review", "approved", "scheduled", "published", "failed", "cancelled"}
+    times = list(Post.objects.filter(scheduled_at__isnull=False).values_list("scheduled_at", flat=True))
+    assert min(times) < NOW - timezone.timedelta(days=6) and max(times) > NOW + timezone.timedelta(days=6)
+    # What was published is on the sandbox channels, once per target.
+    published = PostTarget.objects.filter(state="published")
+    assert published.count() == SandboxPost.objects.filter(kind="post").count() >= 5
+    # Every post for more than one channel, a campaign post, a returned draft with its reason, and a sensitive
+    # statement that waits for its second approval.
+    assert Post.objects.filter(campaign__name="Winter sale on Mastodon").count() >= 3
+    returned = Post.objects.get(state="draft", review_reason__startswith="Check the giveaway rules")
+    assert returned.comments.filter(kind="returned").exists()
+    statement = Post.objects.get(text__startswith="A statement on the delivery delays")
+    from strategy.services.posts import approvals_needed
+
+    assert statement.is_sensitive and statement.state == "in_review"
+    assert approvals_needed(statement) == [
+        "a second person's approval (sensitive post)"]
+
+
+def test_the_post_due_after_seeding_is_published_by_the_publisher(demo):
+    from strategy.models import Post
+    from strategy.publishing import publish_due
+
+    due = Post.objects.get(text__startswith="Winter sale, last three days")
+    assert due.state == "scheduled"
+    publish_due(now=NOW + timezone.timedelta(minutes=11))
+    due.refresh_from_db()
+    assert due.state == "published" and due.targets.get().url.startswith("/inbox/sandbox/")

@@ -35,6 +35,9 @@ class GrantForm(forms.Form):
                                         required=False)
     expires_at = forms.DateTimeField(label=_("Until (optional)"), required=False,
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    allows_own_posts = forms.BooleanField(
+        label=_("May publish their own posts without a second approval (publish only)"), required=False,
+        help_text=_("Off by default: every post is approved by someone other than its author (four eyes)."))
     reason = forms.CharField(label=_("Reason (on record)"), max_length=500)
 
     def __init__(self, *args, actor=None, account=None, **kwargs):

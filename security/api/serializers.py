@@ -52,7 +52,7 @@ class PublishingGrantSerializer(serializers.ModelSerializer):
     class Meta:
         model = PublishingGrant
         fields = ["id", "account", "capability", "user", "department", "granted_by", "reason", "granted_at",
-                  "expires_at", "revoked_at", "revoked_by", "revoke_reason", "is_current"]
+                  "expires_at", "revoked_at", "revoked_by", "revoke_reason", "is_current", "allows_own_posts"]
         read_only_fields = fields
 
 
@@ -71,6 +71,9 @@ class PublishingGrantCreateSerializer(serializers.Serializer):
                                                     allow_null=True)
     reason = serializers.CharField(max_length=500)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    allows_own_posts = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Publish only: the holder may publish their own posts without a second approval (off by default).")
 
     def __init__(self, *args, accounts=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -360,3 +360,17 @@ def test_a_change_of_media_after_approval_sends_the_post_back_to_review(team):
     svc.post_approve(actor=team["approver"], post=post)
     svc.post_update(actor=team["author"], post=post, remove_media=[post.media.get().pk])
     assert fresh(post).state == Post.State.IN_REVIEW and not fresh(post).media.exists()
+
+
+@pytest.mark.django_db
+def test_the_channel_page_and_the_api_show_a_grant_that_allows_own_posts(team, make_member, client_for, api_for):
+    from django.urls import reverse
+
+    solo = make_member(username="solo2")
+    granted = grant(team["admin"], team["x"], "publish", solo, allows_own_posts=True)
+    listed = api_for(team["admin"]).get(f"/api/grants/{granted.pk}/")
+    assert listed.status_code == 200 and listed.json()["allows_own_posts"] is True
+    page = client_for(team["admin"]).get(reverse("security:account-detail", args=[team["x"].pk]))
+    assert page.status_code == 200 and b'data-testid="allows-own-posts"' in page.content
+    other = client_for(team["admin"]).get(reverse("security:account-detail", args=[team["mastodon"].pk]))
+    assert b'data-testid="allows-own-posts"' not in other.content

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint bench-inbox bench-strategy bench-reports bench-load clean
+.PHONY: run test lint bench-inbox bench-strategy bench-reports bench-calendar bench-load clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ BENCH_REPORTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialops_bench
 # run as bare SQL in the same run, plus the page and the PDF; ends with one JSON line. Never gates on wall time.
 bench-reports: $(VENV)/.runtime
 	DATABASE_URL=$(BENCH_REPORTS_DATABASE_URL) $(PY) bench/bench_reports.py $(BENCH_ARGS)
+
+BENCH_CALENDAR_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialops_bench_calendar
+
+# The calendar's month view with 10,000 posts across 20 accounts (queries fixed, against bare SQL in the same
+# run) and the publisher publishing 1,000 due posts to a local fake Mastodon server exactly once each (against a
+# bare HTTP loop in the same run); ends with one JSON line. Never gates on wall time.
+bench-calendar: $(VENV)/.runtime
+	DATABASE_URL=$(BENCH_CALENDAR_DATABASE_URL) $(PY) bench/bench_calendar.py $(BENCH_ARGS)
 
 BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialops_bench_load
 

@@ -576,6 +576,9 @@ def post_publish_now(*, actor: User, post: Post, now: datetime | None = None) ->
     _require(actor, Capability.PUBLISH, accounts, _("Publishing needs the publish right on %(accounts)s."))
     unreviewed = post.state in (State.DRAFT, State.IN_REVIEW)
     if unreviewed:
+        if post.is_sensitive:
+            raise ValidationError({"state": _("A sensitive post is approved by the specialist team or an executive "
+                                              "before it goes out, whoever publishes it.")})
         if post.author_id != actor.pk or not own_posts_allowed(actor, accounts):
             raise ValidationError({"state": _("This post has not been approved: someone other than its author "
                                               "approves it first (four eyes).")})

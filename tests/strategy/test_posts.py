@@ -289,6 +289,11 @@ def test_a_grant_that_allows_own_posts_lets_its_holder_publish_their_own_post(te
     other = svc.post_create(actor=team["author"], text="Someone else's", accounts=[team["mastodon"]])
     with pytest.raises(ValidationError):
         svc.post_publish_now(actor=solo, post=other)
+    # Never a sensitive post: that one waits for the specialist team whoever publishes it.
+    statement = svc.post_create(actor=solo, text="Our statement on the lawsuit", accounts=[team["mastodon"]])
+    with pytest.raises(ValidationError, match="specialist"):
+        svc.post_publish_now(actor=solo, post=statement)
+    assert fresh(statement).state == Post.State.DRAFT
 
 
 @pytest.mark.django_db

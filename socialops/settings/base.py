@@ -232,6 +232,8 @@ SPECTACULAR_SETTINGS = {
         "ConversationStatusEnum": "inbox.models.Conversation.Status",
         "ReplyStatusEnum": "inbox.models.Reply.Status",
         "StrategyStatusEnum": "strategy.models.Strategy.Status",
+        "PostStateEnum": "strategy.models.Post.State",
+        "PostTargetStateEnum": "strategy.models.PostTarget.State",
     },
 }
 

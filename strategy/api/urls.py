@@ -1,9 +1,10 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import reports, views
+from . import posts, reports, views
 
 router = SimpleRouter()
+router.register("posts", posts.PostViewSet, basename="post")
 router.register("brands", views.BrandViewSet, basename="brand")
 router.register("strategies", views.StrategyViewSet, basename="strategy")
 router.register("strategy-owners", views.OwnerViewSet, basename="strategy-owner")

@@ -187,6 +187,13 @@ def _clean_labels(labels) -> list[str]:
     return cleaned
 
 
+def _clean_visibility(value) -> str:
+    if value not in Post.Visibility.values:
+        raise ValidationError({"visibility": _("Choose who sees the post: %(choices)s.") % {
+            "choices": ", ".join(str(label).lower() for label in Post.Visibility.labels)}})
+    return value
+
+
 def _clean_links(campaign: Campaign | None, objective: Objective | None) -> None:
     if campaign is not None and objective is not None and campaign.objective_id not in (None, objective.pk):
         raise ValidationError({"objective": _("The campaign %(campaign)s serves another objective.")
@@ -306,7 +313,7 @@ def _store_media(post: Post, media: Sequence[tuple], start: int = 0) -> None:
 def post_create(*, actor: User, text: str, accounts: Iterable[SocialAccount], scheduled_at: datetime | None = None,
                 time_zone: str | None = None, campaign: Campaign | None = None, objective: Objective | None = None,
                 labels: Iterable[str] = (), sensitive: bool = False, media: Sequence[tuple] = (),
-                now: datetime | None = None) -> Post:
+                visibility: str = Post.Visibility.PUBLIC, now: datetime | None = None) -> Post:
     """A new draft. ``media``: (uploaded file, alt text) pairs. Nothing is saved if anything is refused."""
     now = now or timezone.now()
     text, accounts = _clean_text(text), _clean_accounts(accounts)
@@ -318,7 +325,7 @@ def post_create(*, actor: User, text: str, accounts: Iterable[SocialAccount], sc
         author=actor, text=text, scheduled_at=scheduled_at, time_zone=_clean_time_zone(time_zone, actor),
         campaign=campaign, objective=objective or (campaign.objective if campaign else None),
         labels=_clean_labels(labels), marked_sensitive=bool(sensitive), sensitive_categories=sensitive_categories(text),
-        created_at=now, updated_at=now)
+        visibility=_clean_visibility(visibility), created_at=now, updated_at=now)
     PostTarget.objects.bulk_create([PostTarget(post=post, account=a) for a in accounts])
     _store_media(post, media)
     _audit(actor, "post_created", post, after={"accounts": [a.pk for a in accounts], "state": post.state,
@@ -326,17 +333,17 @@ def post_create(*, actor: User, text: str, accounts: Iterable[SocialAccount], sc
     return post
 
 
-CONTENT_FIELDS = ("text", "accounts", "media", "remove_media", "sensitive")
+CONTENT_FIELDS = ("text", "accounts", "media", "remove_media", "sensitive", "visibility")
 
 
 @transaction.atomic
 def post_update(*, actor: User, post: Post, now: datetime | None = None, expected_version: int | None = None,
                 **changes) -> Post:
     """Changes a post. ``changes``: any of ``text``, ``accounts``, ``media`` (new (upload, alt) pairs),
-    ``remove_media`` (PostMedia ids), ``sensitive``, ``scheduled_at``, ``time_zone``, ``campaign``,
+    ``remove_media`` (PostMedia ids), ``sensitive``, ``visibility``, ``scheduled_at``, ``time_zone``, ``campaign``,
     ``objective``, ``labels``.
 
-    A change of content (text, targets, media, sensitivity) to a post in review, approved or scheduled sends it
+    A change of content (text, targets, media, sensitivity, visibility) to a post in review, approved or scheduled sends it
     back to review with its approvals outdated; a new time alone does not (``post_reschedule``). A failed post
     that is changed goes back to draft."""
     now = now or timezone.now()
@@ -368,6 +375,8 @@ def post_update(*, actor: User, post: Post, now: datetime | None = None, expecte
     _check_length(text, accounts, every=True)
     if "sensitive" in changes and bool(changes["sensitive"]) != post.marked_sensitive:
         changed["sensitive"] = bool(changes["sensitive"])
+    if "visibility" in changes and _clean_visibility(changes["visibility"]) != post.visibility:
+        changed["visibility"] = post.visibility = changes["visibility"]
     if "scheduled_at" in changes:
         new_time = _clean_time(changes["scheduled_at"], now=now)
         if new_time != post.scheduled_at:
@@ -404,7 +413,9 @@ def post_update(*, actor: User, post: Post, now: datetime | None = None, expecte
     post.marked_sensitive = changed.get("sensitive", post.marked_sensitive)
     post.sensitive_categories = sensitive_categories(text)
     post.updated_at = now
-    content_changed = bool({"text", "accounts", "sensitive", "media_removed", "media_added"} & set(changed))
+    # Who sees a post is part of what was approved: a change of visibility is a change of content.
+    content_changed = bool({"text", "accounts", "sensitive", "visibility", "media_removed", "media_added"}
+                           & set(changed))
     if post.state == State.SCHEDULED and post.scheduled_at is None:
         post.state = State.APPROVED  # unscheduled: it waits, approved, for a new time
     post.save()

@@ -379,3 +379,15 @@ def test_the_channel_page_and_the_api_show_a_grant_that_allows_own_posts(team, m
     assert page.status_code == 200 and b'data-testid="allows-own-posts"' in page.content
     other = client_for(team["admin"]).get(reverse("security:account-detail", args=[team["mastodon"].pk]))
     assert b'data-testid="allows-own-posts"' not in other.content
+
+
+@pytest.mark.django_db
+def test_visibility_is_checked_and_a_change_after_approval_is_a_change_of_content(team):
+    with pytest.raises(ValidationError) as refused:
+        draft(team, visibility="secret")
+    assert "visibility" in refused.value.message_dict
+    post = in_review(team, visibility="unlisted")
+    assert fresh(post).visibility == "unlisted"
+    svc.post_approve(actor=team["approver"], post=post)
+    svc.post_update(actor=team["author"], post=post, visibility="public")
+    assert fresh(post).state == Post.State.IN_REVIEW and fresh(post).visibility == "public"

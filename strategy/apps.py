@@ -14,6 +14,7 @@ class StrategyConfig(AppConfig):
         from .permissions import can_read_register
 
         post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="strategy-schedules")
+        navigation.register(_("Calendar"), "strategy:calendar", order=15, visible=_uses_calendar)
         navigation.register(_("Strategy"), "strategy:register", order=20, visible=can_read_register)
         navigation.register(_("Reports"), "strategy:report", order=25, visible=can_read_register)
         from socialops import dashboard
@@ -29,6 +30,12 @@ class StrategyConfig(AppConfig):
         for seeder in (load_demo_strategy, load_demo_posts):  # posts belong to the strategy's campaign
             if seeder not in demo_hooks.SEEDERS:
                 demo_hooks.SEEDERS.append(seeder)
+
+
+def _uses_calendar(user) -> bool:
+    from .views_calendar import can_use_calendar
+
+    return can_use_calendar(user)
 
 
 def _reads_reports_first(user) -> bool:

@@ -1,5 +1,10 @@
 """The content calendar's calendar pages (included by strategy.urls under /strategy/calendar/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views_calendar
+
+urlpatterns: list = [
+    path("", views_calendar.calendar_page, name="calendar"),
+    path("move/", views_calendar.calendar_move, name="calendar-move"),
+]

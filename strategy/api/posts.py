@@ -83,7 +83,11 @@ class PostMediaSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, obj) -> str:
-        return obj.file.url if obj.file else ""
+        """The portal's address of the image (it streams it to those who may see the post; the storage's own
+        address is never public)."""
+        from django.urls import reverse
+
+        return reverse("strategy:post-media", args=[obj.post_id, obj.pk])
 
 
 class PostApprovalSerializer(serializers.ModelSerializer):

@@ -284,9 +284,10 @@ def _approvals_complete(post: Post) -> bool:
     return True
 
 
-def _back_to_review(post: Post, actor, reason: str) -> None:
+def _back_to_review(post: Post, actor, reason: str, *, new_version: bool = True) -> None:
     """Approvals so far stop counting (a new version) and the post waits for review again."""
-    post.version += 1
+    if new_version:
+        post.version += 1
     post.review_reason = reason[:500]
     post.approved_at = None
     _move(post, State.IN_REVIEW, actor, "post_back_to_review", reason=reason[:200])
@@ -343,9 +344,9 @@ def post_update(*, actor: User, post: Post, now: datetime | None = None, expecte
     ``remove_media`` (PostMedia ids), ``sensitive``, ``visibility``, ``scheduled_at``, ``time_zone``, ``campaign``,
     ``objective``, ``labels``.
 
-    A change of content (text, targets, media, sensitivity, visibility) to a post in review, approved or scheduled sends it
-    back to review with its approvals outdated; a new time alone does not (``post_reschedule``). A failed post
-    that is changed goes back to draft."""
+    A change of content (text, targets, media, sensitivity, visibility) is a new version; to a post in review,
+    approved or scheduled it sends the post back to review with its approvals outdated; a new time alone does
+    neither (``post_reschedule``). A failed post that is changed goes back to draft."""
     now = now or timezone.now()
     post = _locked(post)
     if expected_version is not None and expected_version != post.version:
@@ -416,14 +417,17 @@ def post_update(*, actor: User, post: Post, now: datetime | None = None, expecte
     # Who sees a post is part of what was approved: a change of visibility is a change of content.
     content_changed = bool({"text", "accounts", "sensitive", "visibility", "media_removed", "media_added"}
                            & set(changed))
+    if content_changed:
+        # Every change of content is a new version, in any state: an edit made on an older version (another
+        # tab, a colleague's draft) is refused by ``expected_version`` instead of overwriting this one.
+        post.version += 1
     if post.state == State.SCHEDULED and post.scheduled_at is None:
         post.state = State.APPROVED  # unscheduled: it waits, approved, for a new time
     post.save()
     if content_changed and post.state in REVIEWED:
         _back_to_review(post, actor, _("Changed by %(actor)s after review: the approvals given so far are "
-                                       "outdated.") % {"actor": actor})
+                                       "outdated.") % {"actor": actor}, new_version=False)
     elif content_changed and post.state == State.FAILED:
-        post.version += 1
         _move(post, State.DRAFT, actor, "post_updated", changes=list(changed))
         return post
     elif post.state == State.APPROVED and post.scheduled_at is not None:

@@ -391,3 +391,16 @@ def test_visibility_is_checked_and_a_change_after_approval_is_a_change_of_conten
     svc.post_approve(actor=team["approver"], post=post)
     svc.post_update(actor=team["author"], post=post, visibility="public")
     assert fresh(post).state == Post.State.IN_REVIEW and fresh(post).visibility == "public"
+
+
+@pytest.mark.django_db
+def test_two_people_editing_the_same_draft_do_not_overwrite_each_other(team):
+    post = draft(team)
+    svc.post_update(actor=team["approver"], post=post, text="Carl's wording", expected_version=1)
+    with pytest.raises(ValidationError) as refused:
+        svc.post_update(actor=team["author"], post=post, text="Marta's wording", expected_version=1)
+    assert "version" in refused.value.message_dict
+    assert fresh(post).text == "Carl's wording" and fresh(post).state == Post.State.DRAFT
+    # A new time alone is not a new version: the calendar's moves do not make open editors stale.
+    svc.post_reschedule(actor=team["author"], post=post, scheduled_at=LATER)
+    assert fresh(post).version == 2

@@ -429,7 +429,15 @@ def test_an_image_is_uploaded_with_its_alt_text(team, api_for):
     assert response.status_code == 201, response.json()
     [item] = response.json()["media"]
     assert item["alt_text"] == "A red square" and item["content_type"] == "image/png"
-    assert (item["width"], item["height"]) == (40, 30) and item["url"].startswith("/media/posts/")
+    assert (item["width"], item["height"]) == (40, 30)
+    # The image is served by the portal to those who may see the post, never from a public media address.
+    assert item["url"] == f"/strategy/posts/{post.pk}/media/{item['id']}/"
+    from django.test import Client
+
+    from tests.conftest import sign_in
+
+    assert sign_in(Client(), team["approver"]).get(item["url"]).status_code == 200
+    assert sign_in(Client(), team["outsider"]).get(item["url"]).status_code == 404
     removed = api_for(team["author"]).patch(url(post), {"remove_media": [item["id"]]}, format="json")
     assert removed.status_code == 200 and removed.json()["media"] == []
 

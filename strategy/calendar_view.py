@@ -255,29 +255,43 @@ class HourRow:
         return f"{self.hour:02d}:00"
 
 
-def _days(rng: Range, chips: list[Chip], today: date, limit: int = MAX_PER_DAY) -> list[Day]:
+@dataclass
+class Counts:
+    """How many posts the range holds per local day and per (day, hour) slot, counted in SQL: the page loads
+    only the chips it draws, so "+N more" comes from these."""
+
+    by_day: dict = field(default_factory=dict)
+    by_slot: dict = field(default_factory=dict)
+    total: int = 0
+
+
+def _days(rng: Range, chips: list[Chip], today: date, counts: Counts | None = None,
+          limit: int = MAX_PER_DAY) -> list[Day]:
     by_day: dict[date, list[Chip]] = defaultdict(list)
     for chip in chips:
         by_day[chip.local.date()].append(chip)
     days = []
     for d in rng.days:
         found = by_day.get(d, [])
+        total = counts.by_day.get(d, len(found)) if counts is not None else len(found)
         days.append(Day(day=d, in_month=rng.view == "week" or d.month == rng.anchor.month, is_today=d == today,
-                        is_past=d < today, chips=found[:limit], more=max(0, len(found) - limit)))
+                        is_past=d < today, chips=found[:limit], more=max(0, total - len(found[:limit]))))
     return days
 
 
-def month_rows(rng: Range, chips: list[Chip], today: date, cadence: dict[date, list[Cadence]]) -> list[WeekRow]:
-    days = _days(rng, chips, today)
+def month_rows(rng: Range, chips: list[Chip], today: date, cadence: dict[date, list[Cadence]],
+               counts: Counts | None = None) -> list[WeekRow]:
+    days = _days(rng, chips, today, counts)
     return [WeekRow(start=days[i].day, days=days[i:i + 7], cadence=cadence.get(days[i].day, []))
             for i in range(0, len(days), 7)]
 
 
-def week_days(rng: Range, chips: list[Chip], today: date) -> list[Day]:
-    return _days(rng, chips, today)
+def week_days(rng: Range, chips: list[Chip], today: date, counts: Counts | None = None) -> list[Day]:
+    return _days(rng, chips, today, counts)
 
 
-def week_hours(rng: Range, chips: list[Chip], hours: OpenHours, account_ids: list[int]) -> list[HourRow]:
+def week_hours(rng: Range, chips: list[Chip], hours: OpenHours, account_ids: list[int],
+               counts: Counts | None = None) -> list[HourRow]:
     """24 rows of 7 slots; a slot is marked when one of the shown channels is not watched at its start."""
     by_slot: dict[tuple[date, int], list[Chip]] = defaultdict(list)
     for chip in chips:
@@ -288,8 +302,9 @@ def week_hours(rng: Range, chips: list[Chip], hours: OpenHours, account_ids: lis
         for day in rng.days:
             start = datetime.combine(day, time(hour), tzinfo=rng.tz)
             found = by_slot.get((day, hour), [])
+            total = counts.by_slot.get((day, hour), len(found)) if counts is not None else len(found)
             slots.append(Slot(day=day, hour=hour, closed=hours.closed(account_ids, start),
-                              chips=found[:MAX_PER_SLOT], more=max(0, len(found) - MAX_PER_SLOT)))
+                              chips=found[:MAX_PER_SLOT], more=max(0, total - len(found[:MAX_PER_SLOT]))))
         rows.append(HourRow(hour=hour, slots=slots))
     return rows
 

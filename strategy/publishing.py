@@ -94,7 +94,7 @@ def _problem(post: Post, now: datetime) -> str | None:
             if _has_connector(account):
                 return _("No API token is stored for %(account)s.") % {"account": account}
             continue
-        if credential.rotation_forced_at is not None or credential.is_rotation_due:
+        if credential.rotation_forced_at is not None or credential.rotation_due_at <= now:  # at publish time
             return _("The organisation's credential for %(account)s has expired (rotation is due): a custodian "
                      "rotates it before anything is published.") % {"account": account}
     return None
@@ -159,16 +159,19 @@ def _send_back(post: Post, reason: str) -> None:
 # --- 2. publish each target ---------------------------------------------------------------------------------------
 
 def _claimable(now: datetime) -> Q:
-    return (Q(state__in=[PostTarget.State.PENDING, PostTarget.State.PUBLISHING], post__state=Post.State.PUBLISHING,
-              attempts__lt=MAX_ATTEMPTS)
-            & (Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-            & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)))
+    """Due and held by nobody, judged on the target's own row only, so that the conditional UPDATE re-checks
+    every condition on the row version another worker may just have written (PostgreSQL re-evaluates a waiting
+    UPDATE's conditions on the target table, not those inside a subquery or a join): queued by ``start_due`` or a
+    retry (pending with ``next_attempt_at`` passed; a draft's targets are pending without one), or claimed by a
+    worker whose lease ran out (killed, or stuck)."""
+    return (Q(attempts__lt=MAX_ATTEMPTS, platform_id="")
+            & (Q(state=PostTarget.State.PENDING, next_attempt_at__isnull=False, next_attempt_at__lte=now)
+               | Q(state=PostTarget.State.PUBLISHING, lease_until__lt=now)))
 
 
 def _take(target_id: int, now: datetime) -> bool:
     """One conditional UPDATE: of two workers trying at once, exactly one gets the target."""
-    ids = PostTarget.objects.filter(_claimable(now), pk=target_id).values("pk")
-    return PostTarget.objects.filter(pk__in=ids, platform_id="").update(
+    return PostTarget.objects.filter(_claimable(now), pk=target_id).update(
         state=PostTarget.State.PUBLISHING, attempts=F("attempts") + 1, next_attempt_at=None,
         lease_until=now + timedelta(seconds=lease_seconds())) == 1
 
@@ -185,18 +188,21 @@ def publish_target(target_id: int, *, now: datetime | None = None) -> PostTarget
         connector = connector_for_account(account)
         result = None
         if attempt > 1:
-            # An earlier attempt may have reached the platform before its worker died or its answer was lost.
-            result = connector.find_published(account, idempotency_key=str(target.idempotency_key), text=post.text)
+            # An earlier attempt may have reached the platform before its worker died or its answer was lost. No
+            # attempt came before the post's time: an older status with the same text is not this post's.
+            result = connector.find_published(account, idempotency_key=str(target.idempotency_key), text=post.text,
+                                              since=post.scheduled_at)
         if result is None:
             result = connector.publish(account, text=post.text, idempotency_key=str(target.idempotency_key),
                                        media=list(post.media.all()), visibility=post.visibility)
     except NoConnectorError:
         return _by_hand(target, attempt)
     except ConnectorError as exc:
-        return _failed(target, exc, attempt)
+        return _failed(target, exc, attempt, now)
     except Exception as exc:  # noqa: BLE001 - an unexpected failure is still retried and shown
         logger.exception("Post %s on %s: unexpected error from the connector", post.pk, account)
-        return _failed(target, ConnectorError(f"unexpected error: {type(exc).__name__}", retry_after=60), attempt)
+        return _failed(target, ConnectorError(f"unexpected error: {type(exc).__name__}", retry_after=60), attempt,
+                       now)
     return _succeeded(target, result, attempt)
 
 
@@ -217,7 +223,7 @@ def _succeeded(target: PostTarget, result, attempt: int) -> PostTarget:
 
 
 @transaction.atomic
-def _failed(target: PostTarget, exc: ConnectorError, attempt: int) -> PostTarget:
+def _failed(target: PostTarget, exc: ConnectorError, attempt: int, now: datetime) -> PostTarget:
     current = PostTarget.objects.select_for_update().get(pk=target.pk)
     if current.platform_id or current.state != PostTarget.State.PUBLISHING or current.attempts != attempt:
         logger.warning("Post target %s: attempt %s failed after its lease ran out: %s", target.pk, attempt, exc)
@@ -227,7 +233,8 @@ def _failed(target: PostTarget, exc: ConnectorError, attempt: int) -> PostTarget
         wait = exc.retry_after if exc.server_said else max(
             exc.retry_after or 0, BACKOFF_SECONDS[min(current.attempts, len(BACKOFF_SECONDS)) - 1])
         current.state = PostTarget.State.PENDING
-        current.next_attempt_at = timezone.now() + timedelta(seconds=max(1, wait))
+        # Counted from the answer, on the attempt's clock (the sweep's ``now``) when that is later.
+        current.next_attempt_at = max(now, timezone.now()) + timedelta(seconds=max(1, wait))
     else:
         current.state, current.next_attempt_at = PostTarget.State.FAILED, None
     current.save(update_fields=["state", "last_error", "next_attempt_at", "lease_until"])
@@ -266,7 +273,7 @@ def _finish(post_id: int) -> None:
         post.save(update_fields=["state", "last_error"])
         _audit(None, "post_failed", post, before={"state": Post.State.PUBLISHING},
                after={"state": post.state, "error": errors[:200]})
-        notify(recipient=post.author, kind="post.failed", level="error", url=f"/strategy/posts/{post.pk}/",
+        notify(recipient=post.author, kind="post.failed", level="alert", url=f"/strategy/posts/{post.pk}/",
                text=_("Your post could not be published: %(error)s") % {"error": errors[:300]})
 
 
@@ -299,7 +306,8 @@ def publish_due(*, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     started = start_due(now=now)
     _give_up_stuck(now)
-    ids = list(PostTarget.objects.filter(_claimable(now)).order_by("next_attempt_at", "pk")
+    ids = list(PostTarget.objects.filter(_claimable(now), post__state=Post.State.PUBLISHING)
+               .order_by("next_attempt_at", "pk")
                .values_list("pk", flat=True)[:SWEEP_BATCH])
     published = 0
     for target_id in ids:

@@ -10,7 +10,8 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import ExtractHour, RowNumber, TruncDate
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -87,7 +88,7 @@ class CalendarFilterForm(forms.Form):
         return urlencode(params)
 
 
-def _posts(user, rng: cal.Range, data: dict) -> list[Post]:
+def _in_range(user, rng: cal.Range, data: dict) -> QuerySet:
     posts = posts_visible_to(user).filter(scheduled_at__gte=rng.start_at, scheduled_at__lt=rng.end_at)
     if data.get("brand"):
         posts = posts.filter(pk__in=PostTarget.objects.filter(account__brands=data["brand"]).values("post_id"))
@@ -100,10 +101,33 @@ def _posts(user, rng: cal.Range, data: dict) -> list[Post]:
         posts = posts.filter(campaign=data["campaign"])
     if data.get("state"):
         posts = posts.filter(state=data["state"])
-    return list(with_related(posts).order_by("scheduled_at", "id"))
+    return posts
 
 
-def _shown_accounts(user, data: dict, posts: list[Post], planned: dict[int, int]) -> QuerySet:
+def _posts(user, rng: cal.Range, data: dict, view: str) -> tuple[list[Post], cal.Counts]:
+    """Only the posts the page draws, with how many there are per day and per hour slot: a day cell's first
+    ``MAX_PER_DAY`` and an hour slot's first ``MAX_PER_SLOT`` (picked in SQL with ``ROW_NUMBER()``), and the
+    first ``LIST_LIMIT`` of the range for the list. A month of 10,000 posts loads a few hundred, in a fixed
+    number of queries."""
+    posts = _in_range(user, rng, data).order_by()
+    day = TruncDate("scheduled_at", tzinfo=rng.tz)
+    hour = ExtractHour("scheduled_at", tzinfo=rng.tz)
+    by_day = dict(posts.annotate(d=day).values("d").annotate(n=Count("pk")).values_list("d", "n"))
+    order = [F("scheduled_at").asc(), F("pk").asc()]
+    ranked = posts.annotate(rank=Window(RowNumber(), partition_by=[day], order_by=order))
+    wanted = set(ranked.filter(rank__lte=cal.MAX_PER_DAY).values_list("pk", flat=True))
+    by_slot: dict = {}
+    if view == "week":
+        by_slot = {(d, h): n for d, h, n in posts.annotate(d=day, h=hour).values("d", "h").annotate(
+            n=Count("pk")).values_list("d", "h", "n")}
+        slots = posts.annotate(rank=Window(RowNumber(), partition_by=[day, hour], order_by=order))
+        wanted |= set(slots.filter(rank__lte=cal.MAX_PER_SLOT).values_list("pk", flat=True))
+    wanted |= set(posts.order_by("scheduled_at", "pk").values_list("pk", flat=True)[:cal.LIST_LIMIT])
+    loaded = list(with_related(Post.objects.filter(pk__in=wanted)).order_by("scheduled_at", "id"))
+    return loaded, cal.Counts(by_day=by_day, by_slot=by_slot, total=sum(by_day.values()))
+
+
+def _shown_accounts(user, data: dict, posts: QuerySet, planned: dict[int, int]) -> QuerySet:
     """The channels the cadence guide and the service-hours marks are about: those the filters name, else those
     with a plan or a post in the range, among the accounts the viewer may see."""
     accounts = _visible_accounts(user)
@@ -114,8 +138,8 @@ def _shown_accounts(user, data: dict, posts: list[Post], planned: dict[int, int]
     if data.get("department"):
         accounts = accounts.filter(departments=data["department"])
     if not any(data.get(name) for name in ("account", "brand", "department")):
-        ids = set(planned) | {t.account_id for p in posts for t in p.targets.all()}
-        accounts = accounts.filter(pk__in=ids)
+        accounts = accounts.filter(Q(pk__in=set(planned)) | Q(pk__in=PostTarget.objects.filter(
+            post__in=posts.values("pk")).values("account_id")))
     return accounts
 
 
@@ -166,9 +190,9 @@ def calendar_context(request, form: CalendarFilterForm, *, alert: str = "", noti
     today = timezone.localtime(timezone.now(), tz).date()
     view = data.get("view") or "month"
     rng = cal.range_for(view, data.get("date") or today, tz)
-    posts = _posts(user, rng, data)
+    posts, counts = _posts(user, rng, data, view)
     planned = _planned()
-    shown_ids = set(_shown_accounts(user, data, posts, planned).values_list("pk", flat=True))
+    shown_ids = set(_shown_accounts(user, data, _in_range(user, rng, data), planned).values_list("pk", flat=True))
     # One read for the shown channels and those of the posts (a post's chip warns about each of its channels).
     every = _with_windows(SocialAccount.objects.filter(
         pk__in=shown_ids | {t.account_id for p in posts for t in p.targets.all()}))
@@ -190,19 +214,19 @@ def calendar_context(request, form: CalendarFilterForm, *, alert: str = "", noti
         "today_query": form.query_string(date=today), "query": form.query_string(),
         "move_url": reverse("strategy:calendar-move") + (f"?{form.query_string()}" if form.query_string() else ""),
         "view_queries": {v: form.query_string(view=v) for v in cal.VIEWS},
-        "list_days": cal.list_days(chips, today), "list_hidden": max(0, len(chips) - cal.LIST_LIMIT),
+        "list_days": cal.list_days(chips, today), "list_hidden": max(0, counts.total - cal.LIST_LIMIT),
         "list_limit": cal.LIST_LIMIT,
         "weekday_names": [formats.date_format(d, "l") for d in rng.days[:7]],
     }
     if view == "month":
-        context["rows"] = cal.month_rows(rng, chips, today, cadence)
+        context["rows"] = cal.month_rows(rng, chips, today, cadence, counts)
         for row in context["rows"]:
             for day in row.days:
                 if day.more:
                     day.more_query = form.query_string(view="week", date=day.day)
     elif view == "week":
-        context["days"] = cal.week_days(rng, chips, today)
-        context["hours"] = cal.week_hours(rng, chips, hours, shown_ids)
+        context["days"] = cal.week_days(rng, chips, today, counts)
+        context["hours"] = cal.week_hours(rng, chips, hours, shown_ids, counts)
         context["cadence"] = cadence.get(rng.start, [])
     else:
         context["rows"] = cal.month_rows(rng, [], today, cadence)

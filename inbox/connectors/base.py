@@ -69,9 +69,10 @@ class Connector(Protocol):
         idempotency key must never produce two posts."""
         ...
 
-    def find_published(self, account, *, idempotency_key: str, text: str) -> PublishResult | None:
+    def find_published(self, account, *, idempotency_key: str, text: str, since=None) -> PublishResult | None:
         """The post an earlier attempt with this key published, if the platform has it (asked before trying
-        again after an attempt whose outcome is unknown); None when it is not there."""
+        again after an attempt whose outcome is unknown); None when it is not there. ``since``: no attempt came
+        before it (the post's time); an older status with the same text is not this post's."""
         ...
 
 

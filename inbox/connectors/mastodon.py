@@ -30,7 +30,7 @@ translated into a ``ConnectorError`` with a message of our own."""
 import logging
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 
@@ -54,7 +54,9 @@ from .base import ConnectorError, FetchResult, PublishResult, register
 logger = logging.getLogger(__name__)
 
 TRANSIENT_RETRY_SECONDS = 60
+CLOCK_LEEWAY = timedelta(minutes=5)  # how far the instance's clock may be from ours (``find_published``)
 USER_AGENT = "SocialOpsPortal (+mastodon.py)"
+API_VERSION = "4.0.0"  # the oldest Mastodon whose API the connector uses (v2 media and instance)
 
 
 # --- HTML content -> plain text ---------------------------------------------
@@ -181,6 +183,14 @@ def _transient(message: str, server_wait: float | None) -> ConnectorError:
                           server_said=True)
 
 
+def _platform_message(exc: MastodonAPIError) -> str:
+    """The platform's own words for a refusal (the ``error`` of its JSON answer, e.g. "Validation failed: Text
+    character limit of 500 exceeded"), one line, clipped; empty when it said nothing."""
+    args = getattr(exc, "args", ())
+    said = args[3] if len(args) > 3 and isinstance(args[3], str) else ""
+    return " ".join(said.split())[:300]
+
+
 def translate_error(exc: MastodonError, client: Mastodon | None = None, *, action: str) -> ConnectorError:
     """A ConnectorError with our own words: never the token, never the raw
     exception text (it may carry the request's details)."""
@@ -209,7 +219,9 @@ def translate_error(exc: MastodonError, client: Mastodon | None = None, *, actio
         if status in (408, 425, 429):
             return _transient(f"Mastodon asked to try again later (HTTP {status}) while {action}.", server_wait)
         if status is not None:
-            return ConnectorError(f"Mastodon rejected the request (HTTP {status}) while {action}.")
+            said = _platform_message(exc)
+            return ConnectorError(f"Mastodon rejected the request (HTTP {status}) while {action}"
+                                  + (f": {said}" if said else "."))
         return ConnectorError(f"Mastodon sent an unreadable answer while {action}.",
                               retry_after=TRANSIENT_RETRY_SECONDS)
     return ConnectorError(f"Mastodon client error ({type(exc).__name__}) while {action}.")
@@ -246,7 +258,12 @@ class MastodonConnector:
                 from None
         client = Mastodon(api_base_url=base_url, ratelimit_method="throw", version_check_mode="none",
                           request_timeout=self.request_timeout, user_agent=USER_AGENT,
-                          session=self._session())
+                          session=self._session(), mastodon_version=API_VERSION)
+        # The API we speak, without asking: Mastodon.py's own discovery costs two requests per client and, when the
+        # instance endpoint fails, asks it again and again until Python's recursion limit. (In "none" mode it does
+        # not read ``mastodon_version`` itself.) 4.0: images through /api/v2/media, the instance's /api/v2/instance.
+        client.mastodon_major, client.mastodon_minor, client.mastodon_patch = (
+            int(part) for part in API_VERSION.split("."))
         # Set after construction: Mastodon.py reads ``access_token`` as a file
         # path when such a file exists, which a secret must never trigger.
         client.access_token = token
@@ -430,6 +447,7 @@ class MastodonConnector:
         call with the same key within the server's window returns the first status (Mastodon keeps keys for an
         hour); ``find_published`` covers a retry after that."""
         client = self.client(account)
+        self._remember_max_characters(account, client)  # before the status: nothing between its answer and the save
         media_ids = []
         for item in media:
             with item.file.open("rb") as handle:
@@ -442,26 +460,72 @@ class MastodonConnector:
                             idempotency_key=str(idempotency_key))
         return PublishResult(str(status["id"]), _safe_url(status.get("url") or status.get("uri")))
 
-    def find_published(self, account, *, idempotency_key: str, text: str) -> PublishResult | None:
-        """Our account's newest statuses, for one with exactly this text: the post an earlier attempt made."""
+    def find_published(self, account, *, idempotency_key: str, text: str, since: datetime | None = None,
+                       ) -> PublishResult | None:
+        """Our account's newest statuses, for one with exactly this text: the post an earlier attempt made.
+        ``since``: no attempt came before it (the post's time), so an older status with the same text (last
+        week's "Happy Monday!") is not this post's; a few minutes of leeway cover the server's clock."""
         client = self.client(account)
         me = self._call(client, "reading the account", client.account_verify_credentials)
         statuses = self._call(client, "reading recent posts", client.account_statuses, me["id"], limit=40)
-        wanted = " ".join(text.split())
+        wanted = _comparable(text)
+        not_before = since - CLOCK_LEEWAY if since is not None else None
         for status in statuses or []:
-            if " ".join(html_to_text(status.get("content")).split()) == wanted:
+            created = _parsed_time(status.get("created_at"))
+            if not_before is not None and created is not None and created < not_before:
+                continue
+            if _comparable(html_to_text(status.get("content"))) == wanted:
                 return PublishResult(str(status["id"]), _safe_url(status.get("url") or status.get("uri")))
         return None
 
+    def _remember_max_characters(self, account, client: Mastodon) -> None:
+        """Stores the instance's own length limit (``ConnectorState.max_characters``) the first time the account
+        publishes, for the length check of the next posts. Never stops the publication."""
+        from inbox.models import ConnectorState
+
+        if not ConnectorState.objects.filter(account=account, max_characters__isnull=True).exists():
+            return
+        try:
+            limit = self._max_characters(client)
+        except Exception as exc:  # noqa: BLE001 - the limit is a nicety; the post goes out regardless
+            logger.info("Account %s: the instance's length limit could not be read: %s", account.pk,
+                        exc if isinstance(exc, ConnectorError) else type(exc).__name__)
+            return
+        if limit is not None:
+            ConnectorState.objects.filter(account=account, max_characters__isnull=True).update(max_characters=limit)
+
     def instance_max_characters(self, account) -> int | None:
         """The longest status the account's instance takes, as it reports it (None when it does not say)."""
-        client = self.client(account)
+        return self._max_characters(self.client(account))
+
+    def _max_characters(self, client: Mastodon) -> int | None:
         instance = self._call(client, "reading the instance", client.instance)
         try:
             value = int(instance["configuration"]["statuses"]["max_characters"])
         except (KeyError, TypeError, ValueError):
             return None
         return value if 0 < value <= 100_000 else None
+
+
+_REMOTE_MENTION = re.compile(r"(?<![\w@])(@\w+)@[\w.-]+\w")
+
+
+def _comparable(text: str) -> str:
+    """A status's text as Mastodon shows it back: a mention by its local part (``@ana@example.social`` is shown
+    as ``@ana``), whitespace collapsed."""
+    return " ".join(_REMOTE_MENTION.sub(r"\1", text or "").split())
+
+
+def _parsed_time(value) -> datetime | None:
+    """A status's ``created_at`` (Mastodon.py gives a datetime; a plain server may give ISO text)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _safe_url(value) -> str:

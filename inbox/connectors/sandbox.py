@@ -39,7 +39,8 @@ class SandboxConnector:
         platform_id = self._record(account, kind=SandboxPost.Kind.POST, text=text, idempotency_key=idempotency_key)
         return PublishResult(platform_id, self._url(account, platform_id))
 
-    def find_published(self, account, *, idempotency_key: str, text: str) -> PublishResult | None:
+    def find_published(self, account, *, idempotency_key: str, text: str, since=None) -> PublishResult | None:
+        """The post recorded under this key (the key alone identifies it: ``since`` is not needed)."""
         from inbox.models import SandboxPost
 
         post = SandboxPost.objects.filter(idempotency_key=str(idempotency_key), account=account).first()

@@ -321,7 +321,11 @@ def list_days(chips: list[Chip], today: date) -> list[Day]:
 def moved_time(post: Post, day: date, new_time: time | None, tz: ZoneInfo) -> datetime:
     """The instant a post moved to ``day`` gets: ``new_time`` when given, else the local time of day it had for
     the viewer (09:00 for a post without a time), in the viewer's time zone."""
+    from .forms_posts import local_to_aware
+
     if new_time is None:
         new_time = post.scheduled_at.astimezone(tz).time().replace(second=0, microsecond=0) \
             if post.scheduled_at else time(9)
-    return datetime.combine(day, new_time, tzinfo=tz)
+    # A wall-clock time the clocks jump over is refused (ValidationError), one they pass twice takes the first.
+    when, _twice = local_to_aware(day, new_time, str(tz))
+    return when

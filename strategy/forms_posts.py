@@ -46,7 +46,10 @@ def local_to_aware(day: date, at: time, zone: str) -> tuple[datetime, bool]:
     tz = ZoneInfo(zone)
     naive = datetime.combine(day, at.replace(second=0, microsecond=0))
     first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
-    round_trip = first.astimezone(ZoneInfo("UTC")).astimezone(tz).replace(tzinfo=None)
+    try:
+        round_trip = first.astimezone(ZoneInfo("UTC")).astimezone(tz).replace(tzinfo=None)
+    except OverflowError:  # year 1 or 9999 and an offset that leaves the calendar
+        raise ValidationError(gettext("Choose a date in the next two years.")) from None
     if round_trip != naive:
         raise ValidationError(gettext(
             "%(time)s does not exist on %(day)s in %(zone)s: the clocks jump forward at that hour. Choose "

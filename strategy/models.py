@@ -430,6 +430,9 @@ class Post(models.Model):
     sensitive_categories = models.JSONField(default=list, blank=True,
                                             help_text=_("Found by the inbox's sensitive-term rules."))
     version = models.PositiveIntegerField(default=1)
+    edited_by = models.JSONField(default=list, blank=True,
+                                 help_text=_("Ids of everyone who changed its content besides the author: none of "
+                                             "them may approve it (four eyes)."))
     review_reason = models.CharField(max_length=500, blank=True,
                                      help_text=_("Why it was returned or sent back to review."))
     last_error = models.CharField(max_length=500, blank=True)

@@ -71,9 +71,17 @@ def enqueue_publish(post: Post) -> None:
 
 # --- 1. start ---------------------------------------------------------------------------------------------------
 
-def _problem(post: Post, now: datetime) -> str | None:
-    """Why ``post`` must not go out now, or None."""
-    accounts = list(post.accounts.all())
+def _problem(post: Post, now: datetime, accounts: list | None = None) -> str | None:
+    """Why ``post`` must not go out now on ``accounts`` (default: all its accounts), or None: an account not
+    active, an approver who lost the approve right (or, for a sensitive post's second approval, left the
+    specialist team and the executives), a credential due for rotation."""
+    from .services.posts import is_sensitive_reviewer
+
+    accounts = list(post.accounts.all()) if accounts is None else accounts
+    for approval in post.approvals.select_related("approver").filter(version=post.version, with_right=False):
+        if not (approval.approver.is_active and is_sensitive_reviewer(approval.approver)):
+            return _("%(approver)s, who gave the sensitive post its second approval, is no longer on the specialist "
+                     "team or an executive: approve the post again.") % {"approver": approval.approver}
     for account in accounts:
         if account.status != SocialAccount.Status.ACTIVE:
             return _("%(account)s is %(status)s: nothing is published on it.") % {
@@ -128,6 +136,9 @@ def start_due(*, now: datetime | None = None, post_id: int | None = None) -> int
             _audit(None, "post_publishing", post, before={"state": Post.State.SCHEDULED},
                    after={"state": Post.State.PUBLISHING, "version": post.version})
             for target in post.targets.select_related("account"):
+                if target.platform_id or target.state == PostTarget.State.PUBLISHED:
+                    continue  # out already (a post published on some accounts before): never again
+                target.attempts = 0  # a fresh count; ``last_error`` stays, so an unknown outcome is looked for
                 if _has_connector(target.account):
                     target.state, target.next_attempt_at = PostTarget.State.PENDING, now
                 else:
@@ -135,7 +146,7 @@ def start_due(*, now: datetime | None = None, post_id: int | None = None) -> int
                     notify(recipient=post.author, kind="post.by_hand", url=f"/strategy/posts/{post.pk}/",
                            text=_("Publish “%(post)s” on %(account)s by hand: no connector posts there.") % {
                                "post": post, "account": target.account})
-                target.save(update_fields=["state", "next_attempt_at"])
+                target.save(update_fields=["state", "next_attempt_at", "attempts"])
             started += 1
     return started
 
@@ -184,10 +195,17 @@ def publish_target(target_id: int, *, now: datetime | None = None) -> PostTarget
     target = PostTarget.objects.select_related("post", "account").get(pk=target_id)
     attempt = target.attempts
     post, account = target.post, target.account
+    # Checked again for this account at every attempt: a retry after a back-off, or "Try again" the next day,
+    # must not go out on an account suspended since, with an approver who lost the right, or a stale credential.
+    problem = _problem(post, now, [account])
+    if problem:
+        return _failed(target, ConnectorError(problem), attempt, now)
     try:
         connector = connector_for_account(account)
         result = None
-        if attempt > 1:
+        # An earlier attempt (this round, or before a "Try again": ``last_error`` is kept) may have reached the
+        # platform before its worker died or its answer was lost.
+        if attempt > 1 or target.last_error:
             # An earlier attempt may have reached the platform before its worker died or its answer was lost. No
             # attempt came before the post's time: an older status with the same text is not this post's.
             result = connector.find_published(account, idempotency_key=str(target.idempotency_key), text=post.text,
@@ -255,9 +273,12 @@ def _by_hand(target: PostTarget, attempt: int) -> PostTarget:
 def _finish(post_id: int) -> None:
     """Publishing -> published when every target is; -> failed when one failed and nothing is left in flight."""
     post = Post.objects.select_for_update().get(pk=post_id)
+    states = list(post.targets.values_list("state", flat=True))
+    # A failed post too: a worker whose lease ran out can still record its target after the post was given up.
+    if post.state == Post.State.FAILED and states and all(s == PostTarget.State.PUBLISHED for s in states):
+        post.state = Post.State.PUBLISHING
     if post.state != Post.State.PUBLISHING:
         return
-    states = list(post.targets.values_list("state", flat=True))
     if all(s == PostTarget.State.PUBLISHED for s in states):
         post.state, post.published_at = Post.State.PUBLISHED, timezone.now()
         post.save(update_fields=["state", "published_at"])
@@ -354,11 +375,16 @@ def retry_failed(*, actor, post: Post) -> Post:
     if post.state != Post.State.FAILED:
         raise ValidationError({"state": _("Only a failed post is tried again.")})
     failed = list(post.targets.select_related("account").filter(state=PostTarget.State.FAILED))
+    if not failed:
+        raise ValidationError({"state": _("No account of this post is waiting to be tried again.")})
+    now = timezone.now()
+    problem = _problem(post, now, [t.account for t in failed])  # first: "suspended" says more than "no right"
+    if problem:
+        raise ValidationError({"state": problem})
     lacking = [t.account for t in failed if not has_capability(actor, Capability.PUBLISH, t.account)]
     if lacking:
         raise PermissionDenied(_("Publishing needs the publish right on %(accounts)s.") % {
             "accounts": ", ".join(str(a) for a in lacking)})
-    now = timezone.now()
     PostTarget.objects.filter(pk__in=[t.pk for t in failed]).update(
         state=PostTarget.State.PENDING, attempts=0, next_attempt_at=now, lease_until=None)
     post.state, post.last_error = Post.State.PUBLISHING, ""

@@ -48,11 +48,17 @@ def _visible_accounts(user) -> QuerySet:
     return accounts
 
 
+def _reasonable_year(value):
+    """Years the calendar can show (the grid steps weeks either side of the date): a 400, not an overflow."""
+    if value is not None and not 2000 <= value.year <= 2100:
+        raise ValidationError(_("Choose a date between the years 2000 and 2100."))
+
+
 class CalendarFilterForm(forms.Form):
     view = forms.ChoiceField(label=_lazy("View"), required=False,
                              choices=[("month", _lazy("Month")), ("week", _lazy("Week")), ("list", _lazy("List"))])
     date = forms.DateField(label=_lazy("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                           input_formats=["%Y-%m-%d"])
+                           input_formats=["%Y-%m-%d"], validators=[_reasonable_year])
     brand = forms.ModelChoiceField(label=_lazy("Brand"), queryset=Brand.objects.all(), required=False,
                                    empty_label=_lazy("All brands"),
                                    help_text=_lazy("Posts for any of the brand's accounts."))
@@ -176,9 +182,30 @@ def _detail_url_maker():
     return lambda pk: sample.replace("987654321", str(pk))
 
 
-def _new_post_url() -> str:
+def _new_post_url(user) -> str:
+    """The composer, for someone who may draft on some account (others would only meet a 403 there)."""
+    from security.models import Capability
+    from security.permissions import current_grants_for
+
+    if not current_grants_for(user).filter(capability=Capability.DRAFT).exists():
+        return ""
     try:
         return reverse("strategy:post-new")
+    except NoReverseMatch:
+        return ""
+
+
+def _review_queue_url(user) -> str:
+    """What waits for my approval, for someone who may approve on some account or reviews sensitive posts."""
+    from security.models import Capability
+    from security.permissions import current_grants_for
+
+    from .services.posts import is_sensitive_reviewer
+
+    if not (current_grants_for(user).filter(capability=Capability.APPROVE).exists() or is_sensitive_reviewer(user)):
+        return ""
+    try:
+        return reverse("strategy:post-review-queue")
     except NoReverseMatch:
         return ""
 
@@ -209,7 +236,8 @@ def calendar_context(request, form: CalendarFilterForm, *, alert: str = "", noti
         "notice": notice,
         "title": month_label if view != "week" else _("Week of %(day)s") % {
             "day": formats.date_format(rng.start, "j F Y")},
-        "time_zone": str(tz), "accounts": accounts, "new_post_url": _new_post_url(),
+        "time_zone": str(tz), "accounts": accounts, "new_post_url": _new_post_url(user),
+        "review_queue_url": _review_queue_url(user),
         "prev_query": form.query_string(date=rng.previous), "next_query": form.query_string(date=rng.next),
         "today_query": form.query_string(date=today), "query": form.query_string(),
         "move_url": reverse("strategy:calendar-move") + (f"?{form.query_string()}" if form.query_string() else ""),
@@ -244,7 +272,7 @@ def calendar_page(request):
 
 class MoveForm(forms.Form):
     post = forms.IntegerField(min_value=1)
-    date = forms.DateField(label=_lazy("New date"), input_formats=["%Y-%m-%d"])
+    date = forms.DateField(label=_lazy("New date"), input_formats=["%Y-%m-%d"], validators=[_reasonable_year])
     time = forms.TimeField(label=_lazy("New time"), required=False, input_formats=["%H:%M", "%H:%M:%S"])
 
 
@@ -274,8 +302,8 @@ def calendar_move(request):
         if post is None:
             raise Http404(_("No such post."))
         tz = viewer_tz(request.user)
-        when = cal.moved_time(post, form.cleaned_data["date"], form.cleaned_data["time"], tz)
         try:
+            when = cal.moved_time(post, form.cleaned_data["date"], form.cleaned_data["time"], tz)
             post_reschedule(actor=request.user, post=post, scheduled_at=when)
         except ValidationError as error:
             status, alert = 400, _first_message(error)
@@ -283,7 +311,7 @@ def calendar_move(request):
             status, alert = 403, str(error) or _("You may not move this post.")
             setattr(request, DENIED_REASON_ATTR, alert[:300])  # the refusal's reason, in the audit log
     notice = "" if status != 200 else _("Post moved to %(when)s.") % {
-        "when": formats.date_format(when.replace(tzinfo=None), "DATETIME_FORMAT")}
+        "when": formats.date_format(when.astimezone(tz), "j F Y, H:i")}
     if request.headers.get("HX-Request"):
         return render(request, FRAGMENT, calendar_context(request, filters, alert=alert, notice=notice),
                       status=status)

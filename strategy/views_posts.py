@@ -205,13 +205,13 @@ def _viewer_may(user, post: Post) -> dict:
     failed = [t.account for t in post.targets.all() if t.state == PostTarget.State.FAILED]
     return {
         "edit": post.state in services.EDITABLE and draft_all,
-        "submit": post.state == State.DRAFT and draft_all,
+        "submit": post.state == State.DRAFT and draft_all and services.wrote(user, post),
         "cancel": post.state in services.CANCELLABLE and (author or approve_all),
         "approve": services.can_approve(user, post),
         "return": post.state == State.IN_REVIEW and not author and (approve_all or (post.is_sensitive and reviewer)),
         "publish_now": publish_all and (
             post.state in (State.APPROVED, State.SCHEDULED)
-            or (post.state in (State.DRAFT, State.IN_REVIEW) and author
+            or (post.state in (State.DRAFT, State.IN_REVIEW) and author and not post.is_sensitive
                 and services.own_posts_allowed(user, accounts))),
         "retry": post.state == State.FAILED and bool(failed) and all(
             has_capability(user, Capability.PUBLISH, a) for a in failed),
@@ -228,7 +228,9 @@ def _detail(request, post: Post, *, status: int = 200, errors=(), return_form=No
     viewer_zone = timezone.get_current_timezone_name()
     targets = list(post.targets.all())
     for target in targets:
-        target.link = target.url if target.url.lower().startswith(("https://", "http://")) else ""
+        # A platform's address, or a page of the portal's own (the sandbox channel); nothing else becomes a link.
+        internal = target.url.startswith("/") and not target.url.startswith("//")
+        target.link = target.url if internal or target.url.lower().startswith(("https://", "http://")) else ""
     context = {
         **NAV, "post": post, "targets": targets, "media": list(post.media.all()),
         "comments": list(post.comments.select_related("author")),
@@ -339,7 +341,7 @@ def post_media(request, pk: int, media_pk: int):
 def _could_approve(user, post: Post, reviewer: bool) -> bool:
     """``services.posts.can_approve`` on a post whose targets and approvals are already loaded (the queue checks
     each of its posts without a query per post)."""
-    if post.state != State.IN_REVIEW or post.author_id == user.pk:
+    if post.state != State.IN_REVIEW or services.wrote(user, post):
         return False
     if any(a.approver_id == user.pk and a.version == post.version for a in post.approvals.all()):
         return False

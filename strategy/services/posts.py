@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -61,6 +61,7 @@ MAX_MEDIA_PIXELS = 40_000_000
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 EXTENSIONS = {"image/jpeg": {"jpg", "jpeg"}, "image/png": {"png"}, "image/gif": {"gif"}, "image/webp": {"webp"}}
 MAX_LABELS, MAX_LABEL_LENGTH = 10, 40
+MAX_AHEAD = timedelta(days=731)
 
 
 # --- who may do what -----------------------------------------------------------------------------------------
@@ -90,9 +91,14 @@ def can_edit(user, post: Post) -> bool:
     return post.state in EDITABLE and bool(accounts) and not missing(user, Capability.DRAFT, accounts)
 
 
+def wrote(user, post: Post) -> bool:
+    """The author, or someone who changed its content: they never approve it (four eyes)."""
+    return post.author_id == user.pk or user.pk in (post.edited_by or [])
+
+
 def can_approve(user, post: Post) -> bool:
     """Whether ``user`` could approve ``post`` now (for showing the button; ``post_approve`` decides)."""
-    if post.state != State.IN_REVIEW or post.author_id == user.pk:
+    if post.state != State.IN_REVIEW or wrote(user, post):
         return False
     if post.approvals.filter(approver=user, version=post.version).exists():
         return False
@@ -160,6 +166,8 @@ def _clean_time(scheduled_at: datetime | None, *, now: datetime) -> datetime | N
         raise ValidationError({"scheduled_at": _("Give the time with its time zone.")})
     if scheduled_at <= now:
         raise ValidationError({"scheduled_at": _("The time has passed: choose a time in the future.")})
+    if scheduled_at > now + MAX_AHEAD:
+        raise ValidationError({"scheduled_at": _("A post is scheduled at most two years ahead.")})
     return scheduled_at
 
 
@@ -339,7 +347,7 @@ CONTENT_FIELDS = ("text", "accounts", "media", "remove_media", "sensitive", "vis
 
 @transaction.atomic
 def post_update(*, actor: User, post: Post, now: datetime | None = None, expected_version: int | None = None,
-                **changes) -> Post:
+                _rights_checked: bool = False, **changes) -> Post:
     """Changes a post. ``changes``: any of ``text``, ``accounts``, ``media`` (new (upload, alt) pairs),
     ``remove_media`` (PostMedia ids), ``sensitive``, ``visibility``, ``scheduled_at``, ``time_zone``, ``campaign``,
     ``objective``, ``labels``.
@@ -356,7 +364,8 @@ def post_update(*, actor: User, post: Post, now: datetime | None = None, expecte
         raise ValidationError({"state": _("A post that is %(state)s cannot be changed.") % {
             "state": post.get_state_display().lower()}})
     old_accounts = list(post.accounts.all())
-    _require(actor, Capability.DRAFT, old_accounts, _("You may not change posts for %(accounts)s."))
+    if not _rights_checked:  # post_reschedule checked its own rights (a new time only)
+        _require(actor, Capability.DRAFT, old_accounts, _("You may not change posts for %(accounts)s."))
     unknown = set(changes) - set(CONTENT_FIELDS) - {"scheduled_at", "time_zone", "campaign", "objective", "labels"}
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed here.")})
@@ -373,8 +382,11 @@ def post_update(*, actor: User, post: Post, now: datetime | None = None, expecte
         text = _clean_text(changes["text"])
         if text != post.text:
             changed["text"] = True
-    _check_length(text, accounts, every=True)
+    # A post that goes (back) to review must fit every target; a draft may still be too long for one.
+    _check_length(text, accounts, every=post.state in (State.DRAFT, State.FAILED))
     if "sensitive" in changes and bool(changes["sensitive"]) != post.marked_sensitive:
+        if not changes["sensitive"] and post.author_id != actor.pk and not is_sensitive_reviewer(actor):
+            raise PermissionDenied(_("Only the author or the specialist team takes the sensitive mark off a post."))
         changed["sensitive"] = bool(changes["sensitive"])
     if "visibility" in changes and _clean_visibility(changes["visibility"]) != post.visibility:
         changed["visibility"] = post.visibility = changes["visibility"]
@@ -393,6 +405,15 @@ def post_update(*, actor: User, post: Post, now: datetime | None = None, expecte
     if "labels" in changes:
         post.labels = _clean_labels(changes["labels"])
 
+    content_changing = bool({"text", "accounts", "sensitive", "visibility"} & set(changed)) or bool(
+        changes.get("media")) or bool(changes.get("remove_media"))
+    if content_changing:
+        published = [t.account for t in post.targets.select_related("account").filter(
+            state=PostTarget.State.PUBLISHED)]
+        if published:
+            raise ValidationError({"state": _("Already published on %(accounts)s: what went out stays as it is. "
+                                              "Try the others again, or write a new post.") % {
+                "accounts": _names(published)}})
     # Content first, media last: a refused image leaves nothing changed (the transaction rolls back).
     if "accounts" in changed:
         keep = {a.pk for a in accounts}
@@ -419,8 +440,11 @@ def post_update(*, actor: User, post: Post, now: datetime | None = None, expecte
                            & set(changed))
     if content_changed:
         # Every change of content is a new version, in any state: an edit made on an older version (another
-        # tab, a colleague's draft) is refused by ``expected_version`` instead of overwriting this one.
+        # tab, a colleague's draft) is refused by ``expected_version`` instead of overwriting this one. Whoever
+        # changed it wrote part of it, and so never approves it.
         post.version += 1
+        if actor.pk != post.author_id and actor.pk not in post.edited_by:
+            post.edited_by = [*post.edited_by, actor.pk]
     if post.state == State.SCHEDULED and post.scheduled_at is None:
         post.state = State.APPROVED  # unscheduled: it waits, approved, for a new time
     post.save()
@@ -455,7 +479,7 @@ def post_reschedule(*, actor: User, post: Post, scheduled_at: datetime | None, n
                                    % {"accounts": _names(accounts)})
     else:
         _require(actor, Capability.DRAFT, accounts, _("You may not change posts for %(accounts)s."))
-    return post_update(actor=actor, post=post, scheduled_at=scheduled_at, now=now)
+    return post_update(actor=actor, post=post, scheduled_at=scheduled_at, now=now, _rights_checked=True)
 
 
 @transaction.atomic
@@ -468,6 +492,8 @@ def post_submit(*, actor: User, post: Post, now: datetime | None = None) -> Post
         raise ValidationError({"state": _("Only a draft is submitted for review.")})
     accounts = _clean_accounts(post.accounts.all())
     _require(actor, Capability.DRAFT, accounts, _("You may not submit posts for %(accounts)s."))
+    if not wrote(actor, post):
+        raise PermissionDenied(_("Its author, or someone who worked on it, sends a draft to review."))
     _check_length(post.text, accounts, every=False)
     if post.scheduled_at is not None and post.scheduled_at <= now:
         raise ValidationError({"scheduled_at": _("The time has passed: choose a time in the future.")})
@@ -489,6 +515,9 @@ def post_approve(*, actor: User, post: Post, version: int | None = None, now: da
         raise ValidationError({"version": _("The post changed since you opened it: review the new version.")})
     if post.author_id == actor.pk:
         raise PermissionDenied(_("Someone other than the author approves a post (four eyes)."))
+    if wrote(actor, post):
+        raise PermissionDenied(_("You changed this post's content: someone who did not write any of it approves "
+                                 "it (four eyes)."))
     accounts = list(post.accounts.all())
     lacking = missing(actor, Capability.APPROVE, accounts)
     reviewer = is_sensitive_reviewer(actor)
@@ -496,6 +525,7 @@ def post_approve(*, actor: User, post: Post, version: int | None = None, now: da
         raise PermissionDenied(_("You may not approve posts for %(accounts)s.") % {"accounts": _names(lacking)})
     if post.approvals.filter(approver=actor, version=post.version).exists():
         raise ValidationError({"state": _("You already approved this version; it needs someone else's approval.")})
+    _check_length(post.text, accounts, every=False)  # nothing is approved that a target would refuse
     PostApproval.objects.create(post=post, approver=actor, version=post.version, with_right=not lacking,
                                 specialist=reviewer, created_at=now)
     _audit(actor, "post_approved", post, after={"version": post.version, "specialist": reviewer})

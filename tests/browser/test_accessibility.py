@@ -59,6 +59,10 @@ def pages_for(pg) -> list[str]:
         pages.append(f"/inbox/settings/windows/{channel.strip('/').split('/')[-1]}/")
     pages += [first_href(pg, "/custody/", r"/custody/\d+/"), first_href(pg, "/people/", r"/people/\d+/"),
               first_href(pg, "/workgroups/", r"/workgroups/[\w-]+/"), "/audit/", "/people/"]
+    # The content calendar's pages: the list view, a post, the composer, my posts and the two queues.
+    pages += ["/strategy/calendar/?view=list", "/strategy/calendar/?view=week",
+              first_href(pg, "/strategy/calendar/?view=list", r"/strategy/posts/\d+/"), "/strategy/posts/new/",
+              "/strategy/posts/", "/strategy/posts/review/", "/strategy/posts/by-hand/"]
     return list(dict.fromkeys(p for p in pages if p))
 
 

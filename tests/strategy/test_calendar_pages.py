@@ -366,3 +366,23 @@ def test_the_navigation_shows_the_calendar_to_those_who_work_with_posts(madrid_t
     for name, expected in (("author", True), ("approver", True), ("executive", True), ("outsider", False)):
         html = client_for(madrid_team[name]).get(dashboard).content.decode()
         assert (f'href="{URL}"' in html) is expected, name
+
+
+@pytest.mark.django_db
+def test_dates_out_of_range_and_times_the_clocks_skip_are_a_400_not_a_500(madrid_team, client_for):
+    team = madrid_team
+    client = client_for(team["author"])
+    for params in ({"date": "9999-12-15"}, {"date": "0001-01-10"}, {"view": "week", "date": "9999-12-31"}):
+        response = client.get(URL, params)
+        assert response.status_code == 400 and "between the years 2000 and 2100" in response.content.decode()
+    post = draft(team, madrid(future_day(), 10))
+    client = csrf_client(team["author"])
+    token = token_of(client)
+    response = client.post(MOVE, {"post": post.pk, "date": "9999-12-31", "time": "23:00"},
+                           HTTP_X_CSRFTOKEN=token, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    # 02:30 on the last Sunday of March 2027 does not exist in Madrid (the clocks jump from 02:00 to 03:00).
+    response = client.post(MOVE, {"post": post.pk, "date": "2027-03-28", "time": "02:30"},
+                           HTTP_X_CSRFTOKEN=token, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and "does not exist" in response.content.decode()
+    assert Post.objects.get(pk=post.pk).scheduled_at == madrid(future_day(), 10)

@@ -167,6 +167,8 @@ def _bad_inputs(team, closed_account):
         ("a label too long", {"labels": "fine, " + "x" * 41}, "labels", "at most 40 characters"),
         ("no account", {"accounts": []}, "accounts", "Choose at least one account"),
         ("a date without a time", {"scheduled_time": ""}, "scheduled_time", "Give the time too"),
+        ("the year 9999", {"scheduled_date": "9999-12-31", "scheduled_time": "23:00"}, "scheduled_time",
+         "two years"),
     ]
 
 

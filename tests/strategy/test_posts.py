@@ -309,14 +309,14 @@ def test_allows_own_posts_is_only_for_publish_grants(team, make_member):
 @pytest.mark.django_db
 def test_a_time_chosen_in_the_authors_zone_keeps_its_wall_clock_across_daylight_saving(team):
     madrid = ZoneInfo("Europe/Madrid")
-    # 09:00 in Madrid on the Monday after the clocks went back (26 Oct 2031) is 08:00 UTC; before it, 07:00 UTC.
-    before = datetime(2031, 10, 24, 9, 0, tzinfo=madrid)
-    after = datetime(2031, 10, 27, 9, 0, tzinfo=madrid)
+    # 09:00 in Madrid on the Monday after the clocks go back (31 Oct 2027) is 08:00 UTC; before it, 07:00 UTC.
+    before = datetime(2027, 10, 29, 9, 0, tzinfo=madrid)
+    after = datetime(2027, 11, 1, 9, 0, tzinfo=madrid)
     post = draft(team, scheduled_at=before, time_zone="Europe/Madrid")
-    assert fresh(post).scheduled_at == datetime(2031, 10, 24, 7, 0, tzinfo=ZoneInfo("UTC"))
+    assert fresh(post).scheduled_at == datetime(2027, 10, 29, 7, 0, tzinfo=ZoneInfo("UTC"))
     svc.post_reschedule(actor=team["author"], post=post, scheduled_at=after)
     post = fresh(post)
-    assert post.scheduled_at == datetime(2031, 10, 27, 8, 0, tzinfo=ZoneInfo("UTC"))
+    assert post.scheduled_at == datetime(2027, 11, 1, 8, 0, tzinfo=ZoneInfo("UTC"))
     assert post.scheduled_at.astimezone(ZoneInfo(post.time_zone)).hour == 9
 
 
@@ -404,3 +404,61 @@ def test_two_people_editing_the_same_draft_do_not_overwrite_each_other(team):
     # A new time alone is not a new version: the calendar's moves do not make open editors stale.
     svc.post_reschedule(actor=team["author"], post=post, scheduled_at=LATER)
     assert fresh(post).version == 2
+
+
+# --- found in review ---------------------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_someone_who_changed_the_text_never_approves_it(team):
+    post = in_review(team)
+    svc.post_update(actor=team["approver"], post=post, text="Carl's own words now")
+    with pytest.raises(PermissionDenied, match="four eyes"):
+        svc.post_approve(actor=team["approver"], post=post)
+    assert not svc.can_approve(team["approver"], fresh(post))
+    svc.post_approve(actor=team["publisher"], post=post)  # someone who wrote none of it
+    assert fresh(post).state == Post.State.APPROVED
+
+
+@pytest.mark.django_db
+def test_only_the_author_or_the_specialist_team_takes_the_sensitive_mark_off(team):
+    post = in_review(team, sensitive=True)
+    with pytest.raises(PermissionDenied, match="sensitive mark"):
+        svc.post_update(actor=team["approver"], post=post, sensitive=False)
+    assert fresh(post).marked_sensitive
+    svc.post_update(actor=team["specialist"], post=post, sensitive=False)
+    assert not fresh(post).marked_sensitive
+
+
+@pytest.mark.django_db
+def test_a_colleague_who_did_not_write_a_draft_does_not_submit_it(team):
+    post = draft(team)
+    with pytest.raises(PermissionDenied):
+        svc.post_submit(actor=team["approver"], post=post)
+    assert fresh(post).state == Post.State.DRAFT
+
+
+@pytest.mark.django_db
+def test_nothing_too_long_for_a_target_goes_to_review_or_is_approved(team):
+    post = in_review(team)
+    with pytest.raises(ValidationError) as refused:
+        svc.post_update(actor=team["author"], post=post, text="a" * 300)  # over X's 280 only
+    assert "X (Twitter) @acme" in str(refused.value.message_dict["text"])
+    assert fresh(post).text != "a" * 300
+
+
+@pytest.mark.django_db
+def test_a_time_more_than_two_years_ahead_is_refused(team):
+    with pytest.raises(ValidationError) as refused:
+        draft(team, scheduled_at=datetime(9999, 12, 31, 23, 0, tzinfo=ZoneInfo("America/New_York")))
+    assert "two years" in str(refused.value.message_dict["scheduled_at"])
+
+
+@pytest.mark.django_db
+def test_someone_with_approve_only_moves_an_approved_post(team, make_member):
+    mover = make_member(username="mover")
+    for account in team["accounts"]:
+        grant(team["admin"], account, "approve", mover)
+    post = in_review(team, scheduled_at=LATER)
+    svc.post_approve(actor=team["approver"], post=post)
+    svc.post_reschedule(actor=mover, post=post, scheduled_at=LATER + timedelta(hours=2))
+    assert fresh(post).scheduled_at == LATER + timedelta(hours=2) and fresh(post).state == Post.State.SCHEDULED

@@ -471,3 +471,17 @@ def test_only_drafters_upload_images(team, api_for):
     assert api_for(team["executive"]).post(url(post, "media"), {"file": png(), "alt_text": "x"},
                                            format="multipart").status_code == 403
     assert PostMedia.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_time_in_the_year_9999_is_a_400_naming_the_field(team, api_for):
+    api = api_for(team["author"])
+    response = create(api, team, scheduled_at="9999-12-31T23:00:00-05:00")
+    assert response.status_code == 400 and "scheduled_at" in response.json(), response.content
+    post = draft(team)
+    for call in (lambda: api.patch(url(post), {"scheduled_at": "9999-12-31T23:00:00-05:00"}, format="json"),
+                 lambda: api.post(url(post, "reschedule"), {"scheduled_at": "9999-12-31T23:00:00-05:00"},
+                                  format="json")):
+        response = call()
+        assert response.status_code == 400 and "scheduled_at" in response.json(), response.content
+    assert fresh(post).scheduled_at is None

@@ -679,3 +679,98 @@ def test_a_status_with_mentions_links_and_hashtags_is_recognised_on_the_platform
     assert fake.status_posts == 1 and fake.created == 1
     assert target_of(post).platform_id == fake.statuses[0]["id"]
     assert fresh(post).state == Post.State.PUBLISHED
+
+
+# --- found in review: no second post, no post on an account that stopped qualifying ---------------------------------
+
+@pytest.mark.django_db
+def test_a_suspended_account_during_the_back_off_fails_the_target_instead_of_publishing(team, masto, fake):
+    post = scheduled(team, [masto])
+    fake.now = now = due(post)
+    fake.fail(503)
+    publishing.publish_due(now=now)
+    assert target_of(post).state == PostTarget.State.PENDING
+    SocialAccount.objects.filter(pk=masto.pk).update(status=SocialAccount.Status.SUSPENDED)
+
+    publishing.publish_due(now=target_of(post).next_attempt_at)
+
+    target = target_of(post)
+    assert fake.created == 0 and target.state == PostTarget.State.FAILED and "suspended" in target.last_error
+    assert fresh(post).state == Post.State.FAILED
+    # "Try again" says why it cannot, and leaves everything as it was.
+    with pytest.raises(ValidationError, match="suspended"):
+        publishing.retry_failed(actor=team["publisher"], post=post)
+    assert fake.status_posts == 1
+
+
+@pytest.mark.django_db
+def test_try_again_after_an_unknown_outcome_looks_for_the_post_before_posting(team, masto, fake, monkeypatch):
+    post = scheduled(team, [masto])
+    fake.now = now = due(post)
+    publishing.publish_due(now=now)
+    assert fake.created == 1
+    # As if that attempt's answer had been lost and the target given up on: failed, with the outcome unknown.
+    PostTarget.objects.filter(post=post).update(state=PostTarget.State.FAILED, platform_id="", url="", attempts=5,
+                                                last_error="Not published after 5 attempts: the last one never "
+                                                           "finished.")
+    Post.objects.filter(pk=post.pk).update(state=Post.State.FAILED)
+    monkeypatch.setattr(publishing, "enqueue_publish", lambda post: None)
+
+    publishing.retry_failed(actor=team["publisher"], post=post)
+    publishing.publish_due(now=timezone.now() + timedelta(seconds=1))
+
+    assert fake.created == 1 and fake.status_posts == 1  # found, not posted again
+    assert target_of(post).platform_id == fake.statuses[0]["id"] and fresh(post).state == Post.State.PUBLISHED
+
+
+@pytest.mark.django_db
+def test_a_failed_post_already_out_on_one_account_is_never_posted_there_again(team, masto, fake, monkeypatch):
+    post = scheduled(team, [masto, team["x"]])
+    fake.now = now = due(post)
+    publishing.publish_due(now=now)
+    assert fake.created == 1 and fresh(post).state == Post.State.PUBLISHED
+    sandbox_target = PostTarget.objects.get(post=post, account=team["x"])
+    PostTarget.objects.filter(pk=sandbox_target.pk).update(state=PostTarget.State.FAILED, platform_id="", url="",
+                                                           last_error="503")
+    Post.objects.filter(pk=post.pk).update(state=Post.State.FAILED)
+    # Its content cannot change any more: what went out stays as it is.
+    with pytest.raises(ValidationError, match="Already published on"):
+        svc.post_update(actor=team["author"], post=post, text="A different text")
+    with pytest.raises(ValidationError, match="Already published on"):
+        svc.post_update(actor=team["author"], post=post, accounts=[team["x"]])
+    monkeypatch.setattr(publishing, "enqueue_publish", lambda post: None)
+    publishing.retry_failed(actor=team["publisher"], post=post)
+    publishing.publish_due(now=timezone.now() + timedelta(seconds=1))
+    assert fake.created == 1 and fresh(post).state == Post.State.PUBLISHED
+    assert PostTarget.objects.get(post=post, account=masto).platform_id == fake.statuses[0]["id"]
+
+
+@pytest.mark.django_db
+def test_a_target_recorded_after_the_post_was_given_up_makes_it_published(team, masto, fake):
+    post = scheduled(team, [masto])
+    fake.now = now = due(post)
+    publishing.publish_due(now=now)
+    Post.objects.filter(pk=post.pk).update(state=Post.State.FAILED)  # as _give_up_stuck left it
+    publishing._finish(post.pk)
+    assert fresh(post).state == Post.State.PUBLISHED
+    with pytest.raises(ValidationError, match="waiting to be tried again"):
+        Post.objects.filter(pk=post.pk).update(state=Post.State.FAILED)
+        publishing.retry_failed(actor=team["publisher"], post=post)
+
+
+@pytest.mark.django_db
+def test_a_specialist_who_left_the_team_before_publish_time_sends_the_post_back(team, masto, fake):
+    from accounts.models import Membership
+
+    post = svc.post_create(actor=team["author"], text="Our statement on the lawsuit", accounts=[masto],
+                           scheduled_at=timezone.now() + timedelta(hours=1))
+    svc.post_submit(actor=team["author"], post=post)
+    svc.post_approve(actor=team["approver"], post=post)
+    svc.post_approve(actor=team["specialist"], post=post)
+    assert fresh(post).state == Post.State.SCHEDULED
+    Membership.objects.filter(user=team["specialist"]).update(ended_at=timezone.now() - timedelta(minutes=1))
+
+    publishing.publish_due(now=due(fresh(post)))
+
+    post = fresh(post)
+    assert fake.status_posts == 0 and post.state == Post.State.IN_REVIEW and "specialist" in post.review_reason

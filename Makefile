@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint bench-inbox bench-strategy bench-reports bench-calendar bench-load clean
+.PHONY: run test lint bench-inbox bench-strategy bench-reports bench-triage bench-calendar bench-load clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ BENCH_REPORTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialops_bench
 # run as bare SQL in the same run, plus the page and the PDF; ends with one JSON line. Never gates on wall time.
 bench-reports: $(VENV)/.runtime
 	DATABASE_URL=$(BENCH_REPORTS_DATABASE_URL) $(PY) bench/bench_reports.py $(BENCH_ARGS)
+
+# The current triage engine on the hand-written evaluation set (bench/triage_data/eval.jsonl: intent, sensitive,
+# language, routing) and on the val splits in $$SOCIALOPS_DATASETS (default ../shared/datasets: sentiment,
+# offensive), plus throughput; in-memory SQLite, no server. Ends with one JSON line. Never gates CI.
+bench-triage: $(VENV)/.runtime
+	$(PY) bench/bench_triage.py $(BENCH_ARGS)
 
 BENCH_CALENDAR_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialops_bench_calendar
 

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint bench-inbox bench-strategy bench-reports bench-triage bench-calendar bench-load clean
+.PHONY: run test lint bench-inbox bench-strategy bench-reports bench-triage bench-calendar bench-load train-models clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ bench-reports: $(VENV)/.runtime
 # offensive), plus throughput; in-memory SQLite, no server. Ends with one JSON line. Never gates CI.
 bench-triage: $(VENV)/.runtime
 	$(PY) bench/bench_triage.py $(BENCH_ARGS)
+
+# Rebuilds inbox/models_data/ (sentiment per language, offensive) from the train splits in $$SOCIALOPS_DATASETS
+# (default ../shared/datasets) and prints the val figures; see docs/MODEL_CARD.md.
+train-models: $(VENV)/.runtime
+	$(PY) manage.py train_models
 
 BENCH_CALENDAR_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialops_bench_calendar
 

@@ -18,6 +18,10 @@ Measured:
   ``../shared/datasets`` next to the repository): sentiment macro-recall
   (English SemEval-2017, Spanish UMSAB, Indonesian SmSA) and offensive
   macro-F1 (OLID); a missing folder gives null and a reason;
+- the new standalone sensitive detector (``inbox.sensitive``, not yet used
+  by ``triage_text``): ``sensitive_detector`` on the chosen set and
+  ``sensitive_detector_dev`` on the development set, recall and precision
+  overall and per category, negations flagged, and its own throughput;
 - full-triage throughput: the eval texts repeated to about 5,000 messages,
   one process pinned to one core, terms looked up once as ingest does.
 
@@ -198,6 +202,67 @@ def evaluate_set(rows: list[dict]) -> dict:
             "sentiment_macro_recall_on_set": sentiment}
 
 
+# --- the new sensitive detector (inbox.sensitive), not yet wired into triage_text ---------------
+
+def sensitive_figures(rows: list[dict], predicted: list[list[str]]) -> dict:
+    """Recall and precision of "sensitive at all" and per category, as ``evaluate_set`` counts them."""
+    gold_flag = [bool(row["sensitive"]) for row in rows]
+    pred_flag = [bool(cats) for cats in predicted]
+    pred_categories = [{c.replace("_", "-") for c in cats} for cats in predicted]
+    tp = sum(g and p for g, p in zip(gold_flag, pred_flag, strict=True))
+    figures = {"n": sum(gold_flag), "flagged": sum(pred_flag), "recall": r4(tp / max(1, sum(gold_flag))),
+               "precision": r4(tp / sum(pred_flag)) if any(pred_flag) else None,
+               "false_positives_on_negations": sum(1 for row, flag in zip(rows, pred_flag, strict=True)
+                                                   if flag and not row["sensitive"]
+                                                   and "negation" in row.get("style", "")),
+               "negations_n": sum(1 for row in rows if "negation" in row.get("style", "")),
+               "per_category": {}}
+    for category in sorted({row["category"] for row in rows if row["category"]}):
+        in_gold = [i for i, row in enumerate(rows) if row["category"] == category]
+        named = [i for i, cats in enumerate(pred_categories) if category in cats]
+        figures["per_category"][category] = {
+            "n": len(in_gold),
+            "recall": r4(sum(pred_flag[i] for i in in_gold) / len(in_gold)),
+            "recall_same_category": r4(sum(category in pred_categories[i] for i in in_gold) / len(in_gold)),
+            "precision": r4(sum(rows[i]["category"] == category for i in named) / len(named)) if named else None,
+            "predicted": len(named),
+        }
+    return figures
+
+
+def sensitive_detector_on(rows: list[dict]) -> dict:
+    """``inbox.sensitive.detect`` with the message's labelled language and the configured terms (the
+    defaults in a fresh database) as extra terms, as the lead will wire it; for the record also with the
+    language unknown (every language's patterns) and with the patterns alone; and its speed."""
+    from inbox import sensitive, triage
+
+    extra = sensitive.compile_terms(triage.sensitive_terms())
+    result = {"detector": sensitive.DETECTOR_VERSION,
+              "language": "the labelled one; extra terms: the configured (default) SensitiveTerm list"}
+    result.update(sensitive_figures(rows, [sensitive.detect(row["text"], row["language"], extra).categories
+                                           for row in rows]))
+    for key, language, terms in (("language_unknown", None, extra), ("patterns_only", "row", None)):
+        figures = sensitive_figures(rows, [sensitive.detect(row["text"], row["language"] if language else "",
+                                                            terms).categories for row in rows])
+        result[key] = {name: figures[name] for name in ("recall", "precision", "flagged",
+                                                         "false_positives_on_negations")}
+    texts = [(row["text"], row["language"]) for row in rows]
+    texts = (texts * (THROUGHPUT_MESSAGES // len(texts) + 1))[:THROUGHPUT_MESSAGES]
+    for text, language in texts[:500]:
+        sensitive.detect(text, language, extra)
+    best = None
+    for _ in range(3):
+        started = time.perf_counter()
+        for text, language in texts:
+            sensitive.detect(text, language, extra)
+        elapsed = time.perf_counter() - started
+        best = elapsed if best is None else min(best, elapsed)
+    result["throughput"] = {"messages": len(texts), "messages_per_s": round(len(texts) / best, 1),
+                            "mean_chars": round(sum(len(t) for t, _ in texts) / len(texts), 1),
+                            "figure": "best of 3, one core"}
+    return result
+
+
 # --- the shared datasets ------------------------------------------------------------------
 
 def sentiment_on(path: Path) -> dict:
@@ -234,6 +299,47 @@ def offensive_on(path: Path) -> dict:
     return {"macro_f1": None, "reason": reason, "n": len(rows),
             "proxy_harassment_terms_macro_f1": r4(f1_score(gold, pred, labels=["offensive", "not"],
                                                            average="macro", zero_division=0))}
+
+
+def trained_models_on(base: Path) -> tuple[dict, dict]:
+    """The shipped trained models (inbox/models_data/, docs/MODEL_CARD.md) on the same val splits: sentiment
+    macro-recall per language (one batch per split) and offensive macro-F1. Not yet used by the engine."""
+    from sklearn.metrics import f1_score, recall_score
+
+    from inbox import sentiment_model
+
+    splits = {"en_semeval2017": ("en", base / "sentiment_en_semeval2017" / "val.tsv"),
+              "es_umsab": ("es", base / "sentiment_multilingual_umsab" / "spanish" / "val.tsv"),
+              "id_smsa": ("id", base / "sentiment_id_smsa" / "val.tsv")}
+    sentiment, offensive = {}, {}
+    try:
+        sentiment_model.sentiment_bundle()  # loaded once (about 3 s), outside the timed batches
+        for name, (language, path) in splits.items():
+            if not path.is_file():
+                sentiment[name] = {"macro_recall": None, "reason": f"{path} not found (set SOCIALOPS_DATASETS)"}
+                continue
+            rows = load_tsv(path)
+            started = time.perf_counter()
+            pred = [label for label, _, _ in sentiment_model.predict_sentiment([t for _, t in rows],
+                                                                               [language] * len(rows))]
+            elapsed = time.perf_counter() - started
+            sentiment[name] = {"macro_recall": r4(recall_score([g for g, _ in rows], pred,
+                                                               labels=["negative", "neutral", "positive"],
+                                                               average="macro", zero_division=0)),
+                               "n": len(rows), "messages_per_s": round(len(rows) / elapsed, 1)}
+        path = base / "offensive_en_olid" / "val.tsv"
+        if path.is_file():
+            rows = load_tsv(path)
+            pred = ["offensive" if flag else "not"
+                    for flag, _ in sentiment_model.predict_offensive([t for _, t in rows])]
+            offensive = {"en_olid": {"macro_f1": r4(f1_score([g for g, _ in rows], pred,
+                                                             labels=["offensive", "not"], average="macro",
+                                                             zero_division=0)), "n": len(rows)}}
+        else:
+            offensive = {"en_olid": {"macro_f1": None, "reason": f"{path} not found (set SOCIALOPS_DATASETS)"}}
+    except sentiment_model.ModelUnavailableError as exc:
+        return {"reason": str(exc)}, {"reason": str(exc)}
+    return sentiment, offensive
 
 
 def throughput(rows: list[dict]) -> dict:
@@ -280,6 +386,10 @@ def main() -> int:
     result = {"bench": "triage", "engine": "rules-1 + VADER (as shipped)", "data": f"{args.data}.jsonl"}
     result.update(evaluate_set(rows))
 
+    log("the new sensitive detector (inbox.sensitive) ...")
+    result["sensitive_detector"] = sensitive_detector_on(rows)
+    result["sensitive_detector_dev"] = sensitive_detector_on(load_jsonl(DATA_DIR / "dev.jsonl"))
+
     base = datasets_dir()
     log(f"datasets from {base} ...")
     result["sentiment_val"] = {
@@ -288,6 +398,8 @@ def main() -> int:
         "id_smsa": sentiment_on(base / "sentiment_id_smsa" / "val.tsv"),
     }
     result["offensive_val"] = {"en_olid": offensive_on(base / "offensive_en_olid" / "val.tsv")}
+    log("trained models (inbox/models_data) on the same val splits ...")
+    result["sentiment_model"], result["offensive_model"] = trained_models_on(base)
     log("throughput ...")
     result["throughput"] = throughput(rows)
     print(json.dumps(result, ensure_ascii=False, separators=(",", ":")))

@@ -202,8 +202,8 @@ def test_a_department_representative_sees_only_their_department(page, live_serve
 
     # The only scope offered is her department; the page says what it leaves out
     scope = page.get_by_label("Scope")
-    options = [o.strip() for o in scope.locator("option").all_inner_texts()]
-    assert options == ["Department Customer service"]
+    # expect() waits for the page to be there (the URL changes before the new page is parsed).
+    expect(scope.locator("option")).to_have_text(["Department Customer service"])
     hidden = page.get_by_test_id("report-hidden")
     expect(hidden).to_be_visible()
     expect(hidden).to_contain_text("you see your department's part")

@@ -43,6 +43,7 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
 from bench.bench_inbox import machine, recreate_database  # noqa: E402
+from bench.bench_reports import signed_in_client  # noqa: E402
 from bench.bench_strategy import log  # noqa: E402
 
 MONTH_POSTS = int(os.environ.get("BENCH_MONTH_POSTS", "10000"))
@@ -198,20 +199,6 @@ def _last_before(cursor, n: int) -> int:
 
 
 # --- measurements -------------------------------------------------------------------------------------------------
-
-def signed_in_client(user):
-    from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_static.models import StaticDevice
-
-    client = Client()
-    client.force_login(user)
-    device, _ = StaticDevice.objects.get_or_create(user=user, name="bench", defaults={"confirmed": True})
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
-
 
 def month_page(client, month: str) -> tuple[float, int, int]:
     from django.db import connection

@@ -338,17 +338,6 @@ def post_media(request, pk: int, media_pk: int):
 
 # --- the queues -----------------------------------------------------------------------------------------------
 
-def _could_approve(user, post: Post, reviewer: bool) -> bool:
-    """``services.posts.can_approve`` on a post whose targets and approvals are already loaded (the queue checks
-    each of its posts without a query per post)."""
-    if post.state != State.IN_REVIEW or services.wrote(user, post):
-        return False
-    if any(a.approver_id == user.pk and a.version == post.version for a in post.approvals.all()):
-        return False
-    accounts = [t.account for t in post.targets.all()]
-    return not services.missing(user, Capability.APPROVE, accounts) or (post.is_sensitive and reviewer)
-
-
 @login_required
 @require_GET
 def review_queue(request):
@@ -362,7 +351,7 @@ def review_queue(request):
         candidates = candidates.exclude(pk__in=PostTarget.objects.exclude(account_id__in=approvable)
                                         .values("post_id"))
     candidates = with_related(candidates).order_by("submitted_at", "updated_at", "pk")[:QUEUE_SIZE]
-    posts = [p for p in candidates if _could_approve(user, p, reviewer)]
+    posts = [p for p in candidates if services.can_approve(user, p)]
     for post in posts:
         post.current_approvals = [a for a in post.approvals.all() if a.version == post.version]
     return render(request, "strategy/posts/review_queue.html", {

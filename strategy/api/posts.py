@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -478,10 +477,8 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             _with_version(post, version)
         elif set(changes) == {"scheduled_at"}:
             # A new time alone is a move: the rights of the calendar's drag, approvals kept.
-            with transaction.atomic():
-                _with_version(Post.objects.select_for_update().get(pk=post.pk), version)
-                post = post_services.post_reschedule(actor=request.user, post=post,
-                                                     scheduled_at=changes["scheduled_at"])
+            post = post_services.post_reschedule(actor=request.user, post=post, scheduled_at=changes["scheduled_at"],
+                                                 expected_version=version)
         else:
             post = post_services.post_update(actor=request.user, post=post, expected_version=version, **changes)
         return self._respond(post)

@@ -462,3 +462,13 @@ def test_someone_with_approve_only_moves_an_approved_post(team, make_member):
     svc.post_approve(actor=team["approver"], post=post)
     svc.post_reschedule(actor=mover, post=post, scheduled_at=LATER + timedelta(hours=2))
     assert fresh(post).scheduled_at == LATER + timedelta(hours=2) and fresh(post).state == Post.State.SCHEDULED
+
+
+@pytest.mark.django_db
+def test_a_move_made_on_an_older_version_is_refused(team):
+    post = draft(team, scheduled_at=LATER)
+    svc.post_update(actor=team["author"], post=post, text="Second wording")  # version 2
+    with pytest.raises(ValidationError) as refused:
+        svc.post_reschedule(actor=team["author"], post=post, scheduled_at=LATER + timedelta(hours=1),
+                            expected_version=1)
+    assert "version" in refused.value.message_dict and fresh(post).scheduled_at == LATER

@@ -14,7 +14,6 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.utils import timezone
 from PIL import Image
 
@@ -26,6 +25,7 @@ from strategy import publishing
 from strategy.models import Post, PostTarget
 from strategy.platforms import fits
 from strategy.services import posts as svc
+from tests.inbox.test_concurrency import together
 from tests.strategy.conftest import grant
 from tests.strategy.fake_mastodon import FakeMastodon
 
@@ -159,33 +159,6 @@ def test_publish_post_before_its_time_does_nothing(team, masto, fake):
 
 
 # --- the same post's task twice at once ---------------------------------------------------------------------------
-
-def together(*jobs, timeout: float = 30.0) -> tuple[list, list]:
-    """Runs the jobs at once, each in a thread with its own connection; (results, errors) in the jobs' order."""
-    barrier = threading.Barrier(len(jobs))
-    results, errors = [None] * len(jobs), [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            with connection.cursor() as cursor:  # connect before the start line, not after it
-                cursor.execute("SET lock_timeout = '5s'")
-                cursor.execute("SET statement_timeout = '20s'")
-            barrier.wait(timeout=timeout)
-            results[index] = job()
-        except BaseException as exc:  # handed to the test, which asserts on it
-            errors[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n, job), daemon=True) for n, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + timeout
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    assert not any(thread.is_alive() for thread in threads), f"a job still ran after {timeout} s"
-    return results, errors
-
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
